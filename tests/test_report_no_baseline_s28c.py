@@ -44,22 +44,24 @@ def test_reason_gives_how_many_images_and_how_many_are_needed() -> None:
     assert why is not None
     assert "history is too short for a baseline" in why
     assert "2 earlier usable images counted this way (cars detected one by one" in why
-    assert "a baseline needs 3" in why
+    # the analysis's baseline_min_points (until session 45 the evidence's own 3)
+    assert "a baseline needs 5" in why
     one = no_baseline_reason(rows[:1], when, method="objects")
     assert one is not None and "1 earlier usable image counted" in one
 
 
 def test_reason_says_when_the_images_are_too_old() -> None:
-    rows = [row(k, 10 * k, 5.0) for k in range(4)]  # days 0-30; the window is 120 days
+    rows = [row(k, 10 * k, 5.0) for k in range(6)]  # days 0-50; the window is 120 days
     when = T0 + timedelta(days=400)
     why = no_baseline_reason(rows, when, method="objects")
     assert why is not None and "too short" not in why
-    assert "fewer than 3 earlier usable images" in why and "120 days" in why
+    # 5: the analysis's baseline_min_points (until session 45 the evidence's own 3)
+    assert "fewer than 5 earlier usable images" in why and "120 days" in why
     assert "go back to 2023-06-11, more than 240 days" in why
 
 
 def test_no_reason_when_there_is_a_baseline() -> None:
-    rows = [row(k, 10 * k, 5.0) for k in range(4)]
+    rows = [row(k, 10 * k, 5.0) for k in range(5)]  # 5: the analysis's baseline_min_points
     assert no_baseline_reason(rows, T0 + timedelta(days=50), method="objects") is None
 
 
@@ -75,7 +77,7 @@ def test_report_note_says_the_history_is_too_short(tmp_path: Path) -> None:
     assert not any(NOT_NEAR in n for n in ev.notes)
     (note,) = [n for n in ev.notes if "baseline" in n]
     assert note.startswith("The history is too short for a baseline: 1 earlier usable image")
-    assert "occupied track length" in note and "a baseline needs 3" in note
+    assert "occupied track length" in note and "a baseline needs 5" in note
     # the objects images between them are passed over (session 40: "the most recent
     # earlier usable image" it was not)
     assert note.endswith(
@@ -87,10 +89,12 @@ def test_report_note_says_the_history_is_too_short(tmp_path: Path) -> None:
 def test_report_note_says_the_images_are_too_old(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
     ids = populate(db, tmp_path / "scenes")["scene_ids"]
-    _set_method(db, [*ids[:3], ids[-1]], "length")  # days 0, 30, 60; the alert's is 390
+    # days 0-120 (5: the analysis's baseline_min_points; 3 until session 45); the
+    # alert's is 390
+    _set_method(db, [*ids[:5], ids[-1]], "length")
     (ev,) = [e for e in build_report_data(db, "testyard").evidence if e.after is not None]
-    assert ev.before_row is not None and ev.before_row.scene_id == ids[2]
+    assert ev.before_row is not None and ev.before_row.scene_id == ids[4]
     assert not any(NOT_NEAR in n for n in ev.notes)
     (note,) = [n for n in ev.notes if "baseline" in n]
-    assert note.startswith("There is no baseline: fewer than 3 earlier usable images")
+    assert note.startswith("There is no baseline: fewer than 5 earlier usable images")
     assert "more than 240 days before it" in note

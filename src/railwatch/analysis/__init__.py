@@ -14,7 +14,13 @@ import sys as _sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name is imported when used
-    from railwatch.analysis.alerts import analyze_series, count_alerts, quality_alerts
+    from railwatch.analysis.alerts import (
+        JudgedBaseline,
+        analyze_series,
+        baseline_trace,
+        count_alerts,
+        quality_alerts,
+    )
     from railwatch.analysis.baseline import Baseline, Record, robust_baseline, trailing_record
     from railwatch.analysis.events import latest_event, link_events
     from railwatch.analysis.series import CountSeries, build_series
@@ -32,6 +38,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported w
 #: Each re-exported name and the module it lives in.
 _LAZY: dict[str, str] = {
     "analyze_series": "railwatch.analysis.alerts",
+    "baseline_trace": "railwatch.analysis.alerts",
+    "JudgedBaseline": "railwatch.analysis.alerts",
     "count_alerts": "railwatch.analysis.alerts",
     "quality_alerts": "railwatch.analysis.alerts",
     "Baseline": "railwatch.analysis.baseline",
@@ -61,8 +69,10 @@ __all__ = [
     "CountPoint",
     "CountSeries",
     "Event",
+    "JudgedBaseline",
     "Record",
     "analyze_series",
+    "baseline_trace",
     "build_series",
     "count_alerts",
     "latest_event",

@@ -908,17 +908,122 @@ class _Cusum:
             self.down, self.hold_down = 0.0, True
 
 
+@dataclass(frozen=True)
+class JudgedBaseline:
+    """The baseline the count rules judged one usable image of a series with
+    (:func:`baseline_trace`): its centre and spread as the spike, drop and level tests
+    took them, after a raised shift from the new level's images only, deseasonalised by
+    month factors once the history is long enough and with the series' own noise in the
+    spread. ``centre`` and ``spread`` are None where the image was not judged: fewer than
+    ``min_points`` images of its level before it (``level_images``), or those it needs
+    older than twice the baseline window."""
+
+    #: The image's time as the series gives it (a stored site's: its local time).
+    when: datetime
+    scene_id: int | None
+    centre: float | None
+    #: The baseline's robust spread (the series' noise folded in): the band's.
+    spread: float | None
+    #: The scale the image's z-score used: ``spread``, or the count's own uncertainty
+    #: where its interval is wider than the series' usual (never below ``spread``).
+    scale: float | None
+    #: The first image of the level the image was judged in: the start of the change of
+    #: the last raised shift before it (None: no raised shift before it, the series'
+    #: first level).
+    level_from: datetime | None
+    #: The image at which that shift was raised (None with ``level_from``).
+    level_raised: datetime | None
+    #: Usable images of that level before this one, and how many a baseline needs there
+    #: (``baseline_min_points``; ``regime_min_points`` after a raised shift).
+    level_images: int
+    min_points: int
+    #: The month factor the centre was reseasonalised by (1: none).
+    seasonal_factor: float = 1.0
+
+    @property
+    def judged(self) -> bool:
+        """Was the image judged against a baseline?"""
+        return self.centre is not None
+
+    @property
+    def too_few(self) -> bool:
+        """Not judged for too few images of its level before it (else, not judged: those
+        it needs are older than twice the baseline window)."""
+        return self.centre is None and self.level_images < self.min_points
+
+
+@dataclass
+class _Trace:
+    """What the count loop keeps per usable image for :func:`baseline_trace` (arrays
+    filled as the loop goes; read once at the end)."""
+
+    centres: np.ndarray
+    spreads: np.ndarray
+    scales: np.ndarray
+    factors: np.ndarray
+    regimes: list[int]
+    #: per image, the image at which its level's shift was raised (0: none)
+    raised: list[int]
+    min_points: list[int]
+
+
 def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     """Record, spike, shift and drop alerts of one class series (usable images only).
 
     The explanations call the counts "car equivalents" where every usable count of the
     series is one by occupied track length (method ``length``), else "railcars"
     (:func:`_cars`; since 2026-12-05, session 33)."""
+    return _judge_series(series, settings)[0]
+
+
+def baseline_trace(series: CountSeries, settings: AlertSettings) -> tuple[JudgedBaseline, ...]:
+    """Per usable image of one class series of one counting method (as
+    :func:`analyze_series` gives :func:`count_alerts` each part of
+    ``split_by_method``), the baseline the count rules judged it with
+    (:class:`JudgedBaseline`), from the same loop as the alerts: the one source of the
+    baseline a report or chart shows (since 2026-12-07, session 45; before, the report
+    computed a plain median of its own, which after a raised shift still showed the old
+    level the shift alert had left)."""
+    usable = series.usable
+    trace = _judge_series(series, settings)[1]
+    out = []
+    for i, p in enumerate(usable):
+        judged = bool(np.isfinite(trace.centres[i]))
+        regime = trace.regimes[i]
+        out.append(
+            JudgedBaseline(
+                when=p.when,
+                scene_id=p.scene_id,
+                centre=float(trace.centres[i]) if judged else None,
+                spread=float(trace.spreads[i]) if judged else None,
+                scale=float(trace.scales[i]) if judged else None,
+                level_from=usable[regime].when if regime > 0 else None,
+                level_raised=usable[trace.raised[i]].when if regime > 0 else None,
+                level_images=i - regime,
+                min_points=trace.min_points[i],
+                seasonal_factor=float(trace.factors[i]) if judged else 1.0,
+            )
+        )
+    return tuple(out)
+
+
+def _judge_series(series: CountSeries, settings: AlertSettings) -> tuple[list[Alert], _Trace]:
+    """The alerts of :func:`count_alerts` and the per-image baselines of
+    :func:`baseline_trace`, from one pass over the series."""
     usable = series.usable
     days, counts = series.arrays()
     n = len(usable)
+    trace = _Trace(
+        centres=np.full(n, np.nan),
+        spreads=np.full(n, np.nan),
+        scales=np.full(n, np.nan),
+        factors=np.ones(n),
+        regimes=[0] * n,
+        raised=[0] * n,
+        min_points=[0] * n,
+    )
     if n == 0:
-        return []
+        return [], trace
     # the texts' noun: car equivalents where every count is one (occupied track length);
     # analyze_series gives each method's counts apart (a mixed series says "railcars")
     length = all(p.method == LENGTH_METHOD for p in usable)
@@ -928,7 +1033,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     # per judged image: log((count + 1) / (centre + 1)), from which the series' own noise
     resid = np.full(n, np.nan)
     # per image: baseline centre and the scale its z-score used (NaN: not judged)
-    centres, scales = np.full(n, np.nan), np.full(n, np.nan)
+    centres, scales = trace.centres, trace.scales
     # per image: the segment test's reference, a baseline over a longer window (less
     # noisy than the level tests' own; deseasonalised alike), NaN where there is none
     long_centres = np.full(n, np.nan)
@@ -938,6 +1043,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     zs = np.full(n, np.nan)  # per judged image: the z-score the level tests use
     judged = np.zeros(n, dtype=bool)  # judged against the current level (since the last shift)
     regime = 0  # index where the current level began (after the last shift)
+    raised = 0  # index where that shift was raised
     cusum = _Cusum()
     # (day of the last record alert, the standing record, day of the rise's first record)
     episode: tuple[float, Record, float] | None = None
@@ -980,6 +1086,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             factors = season_cache[month_key]
         level = levels[i]  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
+        trace.regimes[i], trace.raised[i], trace.min_points[i] = regime, raised, min_pts
         base = windows.at(i, regime, min_pts, factors)
         if base is not None:
             long = long_windows.centre(i, regime, min_pts, factors)
@@ -995,6 +1102,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             cusum.reset()
         else:
             centres[i] = base.centre
+            trace.spreads[i], trace.factors[i] = base.spread, base.seasonal_factor
             scales[i] = max(base.spread, obs.sigma())
             judged[i] = True
             zs[i] = (obs.value - base.centre) / scales[i]
@@ -1011,6 +1119,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                         cusum.hold(up, float(shift.metrics.get("new_level", 0.0)))
                     else:
                         regime = found[1]  # the new level is the baseline from here on
+                        raised = i
                         cusum.reset()
                         judged[:] = False
                     break
@@ -1077,7 +1186,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             alerts[n_before:] = [_band_note(a, p.gsd, settings, key[1]) for a in alerts[n_before:]]
         if key[1]:
             alerts[n_before:] = [_length_note(a, settings) for a in alerts[n_before:]]
-    return alerts
+    return alerts, trace
 
 
 def _unconfirmed_drop(alert: Alert, below: int, judge: AlertSettings, method: str) -> Alert:

@@ -862,8 +862,8 @@ def _method(
         (
             "baseline",
             f"median/MAD of the previous {get('baseline_window_days', '?')} days "
-            f"(at least {get('baseline_min_points', '?')} images); band = centre ± 2 "
-            "robust spreads",
+            f"(at least {get('baseline_min_points', '?')} images; after a raised shift, "
+            "the new level's), as the alerts judged; band = centre ± 2 robust spreads",
         ),
         ("record", f"maximum of the previous {get('record_years', '?')} years"),
         ("alert thresholds", ", ".join(f"{k}={v}" for k, v in thresholds.items())),

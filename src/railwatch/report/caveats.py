@@ -138,10 +138,17 @@ def types_caveat(counted: Sequence[SceneRow]) -> str | None:
             "of it)."
         )
     kinds = ", ".join(f"{cls} {n}" for cls, n in typed.most_common())
+    # every car typed: no "rest" to be 'railcar' (2026-12-07, session 45: "96 of the 96
+    # cars ... were given a type (...); the rest are 'railcar'")
+    which = (
+        f"All {fmt_num(cars)} cars counted one by one were given a type ({kinds})."
+        if n_typed >= cars
+        else f"{n_typed} of the {fmt_num(cars)} cars counted one by one were given a type "
+        f"({kinds}); the rest are 'railcar'."
+    )
     return (
-        f"{n_typed} of the {fmt_num(cars)} cars counted one by one were given a type "
-        f"({kinds}); the rest are 'railcar'. The detector names a type only where it is "
-        "confident of it, so each type's count is a lower bound, not that type's count."
+        f"{which} The detector names a type only where it is confident of it, so each "
+        "type's count is a lower bound, not that type's count."
     )
 
 

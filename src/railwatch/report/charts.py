@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -471,8 +472,15 @@ def _unstack(
         placed.append(Bbox.from_extents(cx - r, cy - r, cx + r, cy + r))
         centres.append((float(cx), float(cy)))
 
+    # a label may stand in the figure's margin right of the axes, not past its edge: the
+    # HTML chart cut the latest alert's "record + shift" to "record + sh" (2026-12-07,
+    # session 45)
+    right = fig.bbox.x1
+
     def inside(box: Any) -> bool:
-        return bool(box.x0 >= frame.x0 and frame.y0 <= box.y0 and box.y1 <= frame.y1)
+        return bool(
+            box.x0 >= frame.x0 and box.x1 <= right and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        )
 
     def away(box: Any, p: tuple[float, float]) -> float:
         return float(
@@ -502,11 +510,14 @@ def _unstack(
             placed.append(spot)
             kept.append(note)
             continue
-        (dx, dy), ha, va = LABEL_SPOTS[0]
-        note.xyann = (dx, dy)
-        note.set_horizontalalignment(ha)
-        note.set_verticalalignment(va)
-        box = note.get_window_extent(renderer)  # measured once, then moved with the label
+        # up right, else up left where up right would leave the figure
+        for (dx, dy), ha, va in LABEL_SPOTS[:2]:
+            note.xyann = (dx, dy)
+            note.set_horizontalalignment(ha)
+            note.set_verticalalignment(va)
+            box = note.get_window_extent(renderer)  # measured once, then moved with the label
+            if box.x1 <= right:
+                break
         near = [p for p in placed if p.x0 < box.x1 and p.x1 > box.x0]  # same columns
         lifted = 0.0
         for _ in range(40):
@@ -516,7 +527,7 @@ def _unstack(
             lift = (hit.y1 - box.y0) / points + gap
             lifted += lift
             box = box.translated(0.0, lift * points)
-        if box.y1 > frame.y1 or any(box.overlaps(p) for p in near):
+        if box.y1 > frame.y1 or box.x1 > right or any(box.overlaps(p) for p in near):
             note.set_visible(False)
             continue
         note.xyann = (dx, dy + lifted)
@@ -722,6 +733,25 @@ def _held(xs: np.ndarray, half: float) -> np.ndarray:
     return xs if len(xs) != 1 else np.array([xs[0] - half, xs[0] + half])
 
 
+def _runs(
+    points: Sequence[BaselinePoint], has: Callable[[BaselinePoint], bool]
+) -> list[tuple[list[BaselinePoint], datetime | None]]:
+    """The runs of consecutive ``points`` (in time order) that ``has`` a value (a band, a
+    centre), each with the date of the point without one that ends it (None: the run goes
+    on to the last point), to which its last value is held."""
+    runs: list[tuple[list[BaselinePoint], datetime | None]] = []
+    run: list[BaselinePoint] = []
+    for b in points:
+        if has(b):
+            run.append(b)
+        elif run:
+            runs.append((run, b.when))
+            run = []
+    if run:
+        runs.append((run, None))
+    return runs
+
+
 def _step(
     ax: Axes, points: Sequence[tuple[datetime, float]], half: float = 1.0, **style: Any
 ) -> None:
@@ -791,23 +821,37 @@ def _draw_timeseries(
 
     if baseline:
         pts = sorted(baseline, key=lambda b: b.when)
-        band = [b for b in pts if b.low is not None and b.high is not None]
-        if band:
-            xs = _held(_x([b.when for b in band]), bar_width)
-            lows = [float(b.low or 0.0) for b in band]
-            highs = [float(b.high or 0.0) for b in band]
+        # drawn in runs of images with a baseline: none is drawn over images the
+        # analysis judged without one (a new level after a raised shift, too few images
+        # yet; until 2026-12-07, session 45, the band before such a gap was held across it)
+        for k, (run, end) in enumerate(
+            _runs(pts, lambda b: b.low is not None and b.high is not None)
+        ):
+            held = [*run, replace(run[-1], when=end)] if end is not None else run
+            xs = _held(_x([b.when for b in held]), bar_width)
+            lows = [float(b.low or 0.0) for b in held]
+            highs = [float(b.high or 0.0) for b in held]
             ax.fill_between(
                 xs,
-                lows * len(xs) if len(band) == 1 else lows,
-                highs * len(xs) if len(band) == 1 else highs,
+                lows * len(xs) if len(held) == 1 else lows,
+                highs * len(xs) if len(held) == 1 else highs,
                 color=BASELINE_COLOUR,
                 alpha=0.22,
                 linewidth=0,
                 step="post",
-                label="baseline band",
+                label="baseline band" if k == 0 else "_nolegend_",
             )
-        centre = [(b.when, b.centre) for b in pts if b.centre is not None]
-        _step(ax, centre, bar_width, color=BASELINE_COLOUR, label="baseline (median)")
+        for k, (run, end) in enumerate(_runs(pts, lambda b: b.centre is not None)):
+            centre = [(b.when, float(b.centre or 0.0)) for b in run]
+            if end is not None:
+                centre.append((end, centre[-1][1]))
+            _step(
+                ax,
+                centre,
+                bar_width,
+                color=BASELINE_COLOUR,
+                label="baseline (median)" if k == 0 else "_nolegend_",
+            )
         # the record the alerts compare with: within a run of records, the one before it
         record = [(b.when, b.record_line) for b in pts if b.record_line is not None]
         _step(

@@ -1,16 +1,19 @@
 """Read what a report needs from storage, as :mod:`railwatch.report.model` values.
 
-Only read queries, written against the storage models; the baseline track uses the
-analysis layer's own pure baseline functions so the band on the chart is the one
-the alerts were judged against.
+Only read queries, written against the storage models; the baselines (the chart's band,
+the headline's, the evidence's) are those the analysis judged each image with
+(``analysis.alerts.baseline_trace``, :func:`judged_baselines`), so the band on the chart
+is the one the alerts were judged against.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select
@@ -26,12 +29,15 @@ from railwatch.report.model import (
     EventRow,
     SceneRow,
     method_words,
+    site_day,
 )
 from railwatch.storage import repo, serialize
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
 
 if TYPE_CHECKING:
+    from railwatch.analysis.alerts import JudgedBaseline
     from railwatch.analysis.settings import AlertSettings
+    from railwatch.analysis.types import CountPoint
 
 #: Classes stored in the counts table that are not car classes.
 NON_CLASS_ROWS = frozenset({"all", "covered"})
@@ -100,6 +106,13 @@ def scene_row(
         if usable
         else {},
         covered=round(covered.count) if usable and covered is not None else None,
+        class_counts={
+            c.cls: (float(c.count), float(c.low), float(c.high), c.detector == ANALYST)
+            for c in counts
+            if c.cls != "all" and tells_class(c.cls, method)
+        }
+        if usable
+        else {},
         method=method,
         reasons=reasons,
         uri=scene.uri,
@@ -199,12 +212,14 @@ def event_rows(session: Session, site: Site) -> list[EventRow]:
 
 def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> list[BaselinePoint]:
     """The baseline at each counted image of the site's main counting method (the one
-    with the most counted images), from the earlier images of that method only, as the
-    alert rules judge them (``analysis.series.split_by_method``): robust centre ±
-    :data:`BAND_SPREADS` spreads (``analysis.baseline.robust_baseline``) and the
-    trailing record over ``record_years`` (``analysis.baseline.trailing_record``).
-    Counts made by another method (e.g. occupied length at 3 m) get no band: they are
-    judged against their own, separate history."""
+    with the most counted images), as the alert rules judged that method's series
+    (``analysis.series.split_by_method``): the centre ± :data:`BAND_SPREADS` spreads the
+    analysis judged the image with (:func:`judged_baselines`: after a raised shift the
+    new level's, deseasonalised once the history is long enough, the series' own noise in
+    the spread; none where it judged none), and the trailing record over
+    ``record_years`` (``analysis.baseline.trailing_record``). Counts made by another
+    method (e.g. occupied length at 3 m) get no band: they are judged against their own,
+    separate history."""
     by_method: dict[str, list[SceneRow]] = {}
     for r in rows:
         if r.counted and r.method != "presence":
@@ -212,34 +227,43 @@ def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> 
     if not by_method:
         return []
     main = max(sorted(by_method), key=lambda m: len(by_method[m]))
-    return _baseline_track_one(by_method[main], settings)
+    return _baseline_track_one(rows, main, settings)
 
 
 def baseline_track_of(
     rows: Sequence[SceneRow], method: str, settings: object | None = None
 ) -> list[BaselinePoint]:
     """The baseline at each counted image of one counting ``method`` (``objects``,
-    ``length``), from the earlier images of that method only (see :func:`baseline_track`)."""
-    same = [r for r in rows if r.counts_cars and (r.method or "objects") == method]
-    return _baseline_track_one(same, settings)
+    ``length``), as the analysis judged that method's series (see :func:`baseline_track`)."""
+    return _baseline_track_one(rows, method, settings)
 
 
 def _baseline_track_one(
-    rows: Sequence[SceneRow], settings: object | None = None
+    rows: Sequence[SceneRow], method: str, settings: object | None = None
 ) -> list[BaselinePoint]:
-    """The baseline at each counted image of ``rows`` (one method), judged as the analysis
-    judges the series: at the site's local time (``analysis.series.at_site``), the images
-    of one local day one point (``build_series``: the day's best image), each day's
-    baseline and record from the earlier days only. Every image of a day gets its day's.
-    (Until 2026-12-05 each image was its own point on UTC day numbers, so an image had the
-    record of an earlier image of its own local day, which the analysis never compares.)"""
-    from railwatch.analysis.baseline import robust_baseline, trailing_record
+    """The baseline at each counted image of ``method`` among the site's images ``rows``,
+    judged as the analysis judges the series: at the site's local time
+    (``analysis.series.at_site``), the images of one local day one point
+    (``build_series``: the day's best image), each day's baseline and record from the
+    earlier days only. Every image of a day gets its day's. (Until 2026-12-05 each image
+    was its own point on UTC day numbers, so an image had the record of an earlier image
+    of its own local day, which the analysis never compares.)
+
+    The centre and band are those the count rules judged the day with
+    (:func:`judged_baselines`); until 2026-12-07 (session 45) a plain median of the
+    earlier days computed here, which after a raised shift stayed at the old level (the
+    demo-like Tumangang report: "Baseline 15" under 73 cars, after a shift alert saying
+    the new level is the baseline from here on), and took neither the month factors nor
+    the series' noise. The records are the method's own images' (as before)."""
+    from railwatch.analysis.baseline import trailing_record
     from railwatch.analysis.series import at_site, build_series
-    from railwatch.analysis.settings import AlertSettings
     from railwatch.analysis.types import CountPoint
 
-    cfg = settings if isinstance(settings, AlertSettings) else AlertSettings()
-    counted = sorted((r for r in rows if r.counted), key=lambda r: r.when)
+    cfg = _alert_settings(settings)
+    counted = sorted(
+        (r for r in rows if r.counts_cars and (r.method or "objects") == method),
+        key=lambda r: r.when,
+    )
     if not counted:
         return []
     points = [
@@ -260,21 +284,127 @@ def _baseline_track_one(
     days, values = series.arrays()
     index = {p.when.date(): i for i, p in enumerate(series.points)}
     judged = judged_records(days, values, cfg)
+    baselines = judged_baselines(rows, "all", cfg).get(method, {})
     out: list[BaselinePoint] = []
     for row in counted:
         i = index[row.day]
-        base = robust_baseline(days, values, i, 0, cfg.baseline_min_points, cfg)
+        base = baselines.get(row.day)
+        centre, spread = (base.centre, base.spread) if base is not None else (None, None)
         rec = trailing_record(days, values, i, cfg.record_years) if i > 0 else None
         out.append(
             BaselinePoint(
                 when=row.when,
-                centre=base.centre if base else None,
-                low=max(base.centre - BAND_SPREADS * base.spread, 0.0) if base else None,
-                high=base.centre + BAND_SPREADS * base.spread if base else None,
+                centre=centre,
+                low=max(centre - BAND_SPREADS * spread, 0.0)
+                if centre is not None and spread is not None
+                else None,
+                high=centre + BAND_SPREADS * spread
+                if centre is not None and spread is not None
+                else None,
                 record=rec.value if rec else None,
                 judged_record=judged[i],
             )
         )
+    return out
+
+
+def judged_baselines(
+    rows: Sequence[SceneRow], cls: str = "all", settings: object | None = None
+) -> dict[str, dict[date, JudgedBaseline]]:
+    """Per counting method, per local day of the site, the baseline the analysis judged
+    that day's image of class ``cls`` with (``analysis.alerts.baseline_trace``), from the
+    site's images ``rows`` as the analysis reads its stored counts
+    (:func:`_series_points`, ``build_series`` of the site's local days, then
+    ``split_by_method``). The one source of the baselines a report shows (since
+    2026-12-07, session 45)."""
+    cfg = _alert_settings(settings)
+    return {
+        m: {b.when.date(): b for b in trace}
+        for m, (trace, _) in _of_rows(rows, cls, cfg)[1].items()
+    }
+
+
+#: The last few (rows, their length, class, settings, points, traces) :func:`_of_rows`
+#: gave: the evidence asks of one site's rows image after image, and building and hashing
+#: their points took most of its time (about 10 ms a question at 2,000 images).
+_RECENT: tuple[tuple[Any, ...], ...] = ()
+
+
+def _of_rows(
+    rows: Sequence[SceneRow], cls: str, cfg: AlertSettings
+) -> tuple[tuple[CountPoint, ...], dict[str, tuple[tuple[JudgedBaseline, ...], dict[date, int]]]]:
+    """The points of ``cls`` of the site's images ``rows`` (:func:`_series_points`) and
+    their traces (:func:`_traces`), those of the same rows object asked for last kept."""
+    global _RECENT
+    for held, n, c, settings, points, traces in _RECENT:
+        if held is rows and n == len(rows) and c == cls and settings == cfg:
+            return points, traces
+    points = _series_points(rows, cls)
+    offset = rows[0].utc_offset if rows else timedelta(0)
+    traces = _traces(points, cls, offset, cfg)
+    _RECENT = ((rows, len(rows), cls, cfg, points, traces), *_RECENT[:3])
+    return points, traces
+
+
+def _series_points(rows: Sequence[SceneRow], cls: str) -> tuple[CountPoint, ...]:
+    """The points the analysis reads of the site total and, for another class, of ``cls``
+    (``storage.repo.count_series``): one per counted image (a presence image's flag too,
+    which ``split_by_method`` leaves out), with its interval, method, quality and whether
+    the count is an analyst's. A class a method cannot tell has no count (None); one it
+    can but was not stored is 0."""
+    from railwatch.analysis.types import CountPoint
+
+    out: list[CountPoint] = []
+    for r in rows:
+        if not r.counted:
+            continue
+        total = CountPoint(
+            when=r.when,
+            count=float(r.total or 0.0),
+            low=r.low,
+            high=r.high,
+            cls="all",
+            clear_fraction=r.clear_fraction,
+            coverage=r.coverage,
+            method=r.method or "objects",
+            scene_id=r.scene_id,
+            gsd=r.gsd,
+            reviewed=r.reviewed,
+        )
+        out.append(total)
+        if cls in ("all", "total"):
+            continue
+        stored = r.class_counts.get(cls)
+        if stored is not None:
+            count, low, high, mine = stored
+            out.append(replace(total, count=count, low=low, high=high, cls=cls, reviewed=mine))
+            continue
+        told = count_of(r, cls)
+        if told is None and r.counts_cars and tells_class(cls, total.method):
+            told = 0.0  # covered loads not stored: none (as count_series)
+        # not stored: none of it (0, as count_series); rows made by hand give their counts
+        bound = 0.0 if told == 0.0 else None
+        out.append(replace(total, count=told, low=bound, high=bound, cls=cls, reviewed=False))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _traces(
+    points: tuple[CountPoint, ...], cls: str, offset: timedelta, settings: AlertSettings
+) -> dict[str, tuple[tuple[JudgedBaseline, ...], dict[date, int]]]:
+    """``baseline_trace`` of each method's part of the class series of ``points`` at a
+    site ``offset`` east of UTC, with the index of each local day in it (cached: the
+    evidence asks for one image after another)."""
+    from railwatch.analysis.alerts import baseline_trace
+    from railwatch.analysis.series import at_site, build_series, split_by_method
+
+    series = build_series(at_site(points, offset)).get("all" if cls == "total" else cls)
+    if series is None:
+        return {}
+    out = {}
+    for m, part in split_by_method(series).items():
+        trace = baseline_trace(part, settings)
+        out[m] = (trace, {b.when.date(): j for j, b in enumerate(trace)})
     return out
 
 
@@ -329,26 +459,77 @@ def spread_at(
     cls: str = "all",
     method: str | None = None,
 ) -> tuple[float, float] | None:
-    """(centre, spread) of the baseline of ``cls`` (the total by default) for an image at
-    ``when`` from the counted images before it; None when the history is too short.
+    """(centre, spread) of the baseline of ``cls`` (the total by default) the analysis
+    judged an image at ``when`` with (:func:`judged_at`); None where it judged none
+    there (too few earlier images, or only old ones: :func:`no_baseline_reason`).
 
-    With ``method`` (``objects``, ``length``: the alert image's), from the earlier images
-    counted that way only, as the alert rules judge an image (``split_by_method``): car
-    equivalents from track length at 3 m are not on the scale of cars counted one by one.
-    (Until session 28 every method was mixed, so a 0.3 m record's baseline took in 3 m
-    estimates.)"""
-    from railwatch.analysis.baseline import robust_baseline
+    Where it judged none because the image is of a new level since a raised shift that
+    has too few images for a baseline yet, the last baseline it judged with before (that
+    of the image the shift was raised at): the evidence looks for an image of the usual
+    state before the change, and the alerts of the change are judged against it.
 
-    cfg = _alert_settings(settings)
-    before = _counted_before(rows, when, cls, method)
-    if not before:
+    With ``method`` (``objects``, ``length``: the alert image's), of that method's series
+    only, as the alert rules judge an image (``split_by_method``): car equivalents from
+    track length at 3 m are not on the scale of cars counted one by one. (Until session
+    28 every method was mixed, so a 0.3 m record's baseline took in 3 m estimates.) Until
+    2026-12-07 (session 45) a plain median of the earlier images computed here, from 3 of
+    them, without the analysis's level after a shift, month factors or series noise."""
+    found = judged_at(rows, when, settings, cls, method)
+    if found is None:
         return None
-    days = np.array([r.when.timestamp() / 86400.0 for r in before] + [when.timestamp() / 86400.0])
-    values = np.array([count_of(r, cls) or 0.0 for r in before] + [0.0])
-    base = robust_baseline(days, values, len(before), 0, evidence_min_points(cfg), cfg)
-    if base is None:
+    trace, j = found
+    base = trace[j]
+    if base.centre is None and base.level_from is not None and base.too_few:
+        base = next((b for b in reversed(trace[:j]) if b.centre is not None), base)
+    if base.centre is None or base.spread is None:
         return None
     return (base.centre, base.spread)
+
+
+def judged_at(
+    rows: Sequence[SceneRow],
+    when: datetime,
+    settings: object | None = None,
+    cls: str = "all",
+    method: str | None = None,
+) -> tuple[tuple[JudgedBaseline, ...], int] | None:
+    """The analysis's baselines of the series of ``cls`` counted by ``method`` (the
+    method of the image at ``when`` when None, else that of most images) and the index
+    in it of the image at ``when``: the day's image where the series has one that day,
+    else an image added there (judged from the earlier days only, as an image there would
+    be). None when the site has no count of ``cls`` that way."""
+    from railwatch.analysis.alerts import baseline_trace
+    from railwatch.analysis.series import (
+        CountSeries,
+        as_utc,
+        at_site,
+        build_series,
+        split_by_method,
+    )
+    from railwatch.analysis.types import CountPoint
+
+    cfg = _alert_settings(settings)
+    offset = rows[0].utc_offset if rows else timedelta(0)
+    points, traces = _of_rows(rows, cls, cfg)
+    if method is None:
+        same = [r.method or "objects" for r in rows if r.counts_cars and r.when == when]
+        most = max(sorted(traces), key=lambda m: len(traces[m][0]), default=None)
+        method = same[0] if same else most
+    if method is None or method not in traces:
+        return None
+    day = site_day(when, offset)
+    trace, index = traces[method]
+    if day in index:
+        return trace, index[day]
+    # no image of the series that day: one added there, after the earlier days
+    series = build_series(at_site(points, offset)).get("all" if cls == "total" else cls)
+    part = split_by_method(series)[method] if series is not None else None
+    if part is None:
+        return None
+    earlier = tuple(p for p in part.points if p.when.date() < day)
+    probe = CountPoint(when=as_utc(when) + offset, count=0.0, cls=part.cls, method=method)
+    added = baseline_trace(CountSeries(cls=part.cls, points=(*earlier, probe)), cfg)
+    return added, len(added) - 1
 
 
 def _alert_settings(settings: object | None) -> AlertSettings:
@@ -357,28 +538,12 @@ def _alert_settings(settings: object | None) -> AlertSettings:
     return settings if isinstance(settings, AlertSettings) else AlertSettings()
 
 
-def evidence_min_points(settings: object | None) -> int:
-    """How many earlier images :func:`spread_at` needs for a baseline (the alerts'
-    ``baseline_min_points``, at most 3: the evidence looks for a comparable image, it
-    judges nothing)."""
-    return min(_alert_settings(settings).baseline_min_points, 3)
-
-
-def _counted_before(
-    rows: Sequence[SceneRow], when: datetime, cls: str, method: str | None
-) -> list[SceneRow]:
-    """The images before ``when`` that counted ``cls`` (by ``method`` when given), oldest
-    first: those :func:`spread_at` takes its baseline from."""
-    return sorted(
-        (
-            r
-            for r in rows
-            if r.when < when
-            and count_of(r, cls) is not None
-            and (method is None or (r.method or "objects") == method)
-        ),
-        key=lambda r: r.when,
-    )
+def _new_level_words(base: JudgedBaseline) -> str:
+    """'a new level since the shift from 2023-09-18 raised on 2023-09-25' (of an image
+    judged after a raised shift: ``level_from`` is set)."""
+    start = base.level_from.date() if base.level_from is not None else None
+    raised = base.level_raised.date() if base.level_raised is not None else None
+    return f"a new level since the shift from {start} raised on {raised}"
 
 
 def no_baseline_reason(
@@ -391,23 +556,30 @@ def no_baseline_reason(
     """Why :func:`spread_at` finds no baseline for an image at ``when`` (same arguments),
     in words with the numbers; None when it finds one. Either the history is too short
     (fewer earlier usable images counted that way than the baseline needs), or the ones
-    it needs are older than twice the baseline window."""
+    it needs are older than twice the baseline window (of the new level, after a raised
+    shift: since 2026-12-07, session 45, from the analysis's own baselines)."""
     if spread_at(rows, when, settings, cls, method) is not None:
         return None
     cfg = _alert_settings(settings)
-    need = evidence_min_points(cfg)
-    before = _counted_before(rows, when, cls, method)
     how = f" counted this way ({method_words(method)})" if method is not None else ""
-    if len(before) < need:
+    found = judged_at(rows, when, settings, cls, method)
+    if found is None:
+        return f"the history is too short for a baseline: no earlier usable image{how} before it"
+    trace, j = found
+    base = trace[j]
+    need, have = base.min_points, base.level_images
+    of_level = f" of {_new_level_words(base)}" if base.level_from is not None else ""
+    if base.too_few:
         return (
-            f"the history is too short for a baseline: {len(before)} earlier usable "
-            f"image{'' if len(before) == 1 else 's'}{how} before it, and a baseline needs {need}"
+            f"the history is too short for a baseline: {have} earlier usable "
+            f"image{'' if have == 1 else 's'}{how}{of_level} before it, and a baseline "
+            f"needs {need}"
         )
     window = cfg.baseline_window_days
-    oldest = before[-need].day.isoformat()
+    oldest = trace[j - need].when.date().isoformat()
     return (
-        f"there is no baseline: fewer than {need} earlier usable images{how} in the "
-        f"{window} days before it, and the most recent {need} go back to {oldest}, more "
+        f"there is no baseline: fewer than {need} earlier usable images{how}{of_level} in "
+        f"the {window} days before it, and the most recent {need} go back to {oldest}, more "
         f"than {2 * window} days before it"
     )
 
@@ -456,9 +628,27 @@ def no_headline_baseline_reason(
     dash), in a few words, from the site's images ``rows``: the baseline of an image is
     taken from the earlier local days counted its way (:func:`baseline_track_of`), at
     least ``baseline_min_points`` of them within twice the baseline window
-    (``analysis.baseline.robust_baseline``). Since 2026-12-06 (session 39)."""
+    (``analysis.baseline.robust_baseline``). Since 2026-12-06 (session 39).
+
+    After a raised shift, of the new level (the analysis's baselines, :func:`judged_at`;
+    since 2026-12-07, session 45): "a new level since the shift of 2023-09-18 (raised on
+    2023-09-25): 2 images of it before this one; a baseline needs 5"."""
     cfg = _alert_settings(settings)
     method = latest.method or "objects"
+    found = judged_at(rows, latest.when, cfg, "all", method)
+    if found is not None and (base := found[0][found[1]]).level_from is not None:
+        trace, j = found
+        k = base.level_images
+        if base.too_few:
+            return (
+                f"{_new_level_words(base)}: {k} image{'' if k == 1 else 's'} of it "
+                f"before this one; a baseline needs {base.min_points}"
+            )
+        return (
+            f"the {base.min_points} latest images of {_new_level_words(base)} go back to "
+            f"{trace[j - base.min_points].when.date()}, over {2 * cfg.baseline_window_days} days "
+            "before it"
+        )
     days = sorted(
         {
             r.day

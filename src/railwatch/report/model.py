@@ -111,6 +111,12 @@ class SceneRow:
     #: The site's local time east of UTC (:func:`site_day`): the image's day is its local
     #: day at the site.
     utc_offset: timedelta = timedelta(0)
+    #: Per class stored (car types and ``covered``, where the method tells them): (count,
+    #: low, high, an analyst's count), as the analysis reads them
+    #: (``storage.repo.count_series``): the points of the class series a report's
+    #: baselines come from (:func:`railwatch.report.data.judged_baselines`; since
+    #: 2026-12-07, session 45). Empty: ``by_class`` and ``covered`` without intervals.
+    class_counts: Mapping[str, tuple[float, float, float, bool]] = field(default_factory=dict)
 
     @property
     def day(self) -> date:
@@ -154,8 +160,10 @@ class SceneRow:
 
 @dataclass(frozen=True)
 class BaselinePoint:
-    """The baseline at one date, computed only from data before it: robust
-    centre with a band, and the trailing record (maximum over the previous years)."""
+    """The baseline at one date, computed only from data before it: the centre and band
+    the analysis judged the image with (``analysis.alerts.baseline_trace``; None where it
+    judged none, e.g. a new level after a raised shift with too few images yet), and the
+    trailing record (maximum over the previous years)."""
 
     when: datetime
     centre: float | None
@@ -324,7 +332,9 @@ class Headline:
     #: Since 2026-12-06 (session 39): the dash stood alone.
     no_record: str = ""
     #: Why there is no ``baseline`` (``report.data.no_headline_baseline_reason``: "only 2
-    #: earlier days with a count; a baseline needs 5"); empty where there is one.
+    #: earlier days with a count; a baseline needs 5", or after a raised shift "a new
+    #: level since the shift from 2023-09-18 raised on 2023-09-25: 2 images of it before
+    #: this one; a baseline needs 5"); empty where there is one.
     no_baseline: str = ""
 
     @property

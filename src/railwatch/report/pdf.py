@@ -176,6 +176,30 @@ def _width_pt(line: str, fontsize: float) -> float:
     return float(width) * 72.0 / 100.0
 
 
+#: The width of a column of the first page's facts, in points (three columns 0.31 of the
+#: page apart, the last ending at 0.95).
+FACT_COLUMN_PT = 0.29 * PAGE[0] * 72.0
+
+
+def _fit_words(text: str, fontsize: float, room: float, weight: str = "normal") -> list[str]:
+    """``text`` in lines of whole words, each at most ``room`` points wide at ``fontsize``
+    in ``weight`` (a word wider than that alone on its line)."""
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(size=fontsize, weight=weight)
+
+    def width(line: str) -> float:
+        return float(_measure().get_text_width_height_descent(line, prop, False)[0]) * 0.72
+
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and width(f"{lines[-1]} {word}") <= room:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 @functools.lru_cache(maxsize=1)
 def _measure() -> Any:
     from matplotlib.backends.backend_agg import RendererAgg
@@ -355,7 +379,26 @@ def _first_page(data: ReportData) -> Figure:
                     color="#5f6b76",
                 )
             )
-        value = fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
+        # within its column, the lines after the first under it: "8 (+1 class repeats, not
+        # listed), 1 acknowledged, 1 changed since" ran off the page's right edge, its
+        # last words cut (2026-12-07, session 45)
+        first, *more = _fit_words(v, 10, FACT_COLUMN_PT, "bold")
+        value = fig.text(x, y - 0.024, first, fontsize=10, fontweight="bold")
+        if more:
+            values.append(
+                fig.add_artist(
+                    Annotation(
+                        "\n".join(more),
+                        xy=(0.0, 0.0),
+                        xycoords=value,
+                        xytext=(0.0, -2.0),
+                        textcoords="offset points",
+                        fontsize=10,
+                        fontweight="bold",
+                        va="top",
+                    )
+                )
+            )
         why = {
             "Previous record": h.no_record if h.record is None else "",
             "Baseline": h.no_baseline if h.baseline is None else "",

@@ -138,16 +138,26 @@ const RWChart = (() => {
     // 29 February after it)
     const years = new Date(t0 + offsetMs).getUTCFullYear(), yearsEnd = new Date(t1 + offsetMs).getUTCFullYear();
     const span = t1 - t0;
+    // every k-th month (year) only, k the least of these whose ticks stand a label's width
+    // (11 px digits: "2024-02" 46 px, "2024" 28 px) and 10 px apart: on a phone every
+    // month's label ran into the next ("2024-022024-03...", 2026-12-07, session 45)
+    const every = (unitMs, labelPx) => {
+      const px = ((W - m.l - m.r) * unitMs) / span;
+      return [1, 2, 3, 4, 6, 12, 24, 60, 120].find((k) => px * k >= labelPx + 10) || 240;
+    };
     if (span > 864e5 * 400) {
+      const k = every(365.25 * 864e5, 28);
       for (let yr = years; yr <= yearsEnd + 1; yr++) {
         const tv = Date.UTC(yr, 0, 1) - offsetMs;
-        if (tv < t0 || tv > t1) continue;
+        if (tv < t0 || tv > t1 || yr % k) continue;
         svg.append(s("text", { x: x(tv), y: H - 8, "text-anchor": "middle", class: "tick" }, yr));
       }
     } else {
       // d: the site's wall clock, written as if it were UTC
       const d = new Date(t0 + offsetMs); d.setUTCHours(0, 0, 0, 0); d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() + 1);
+      const k = every(30.44 * 864e5, 46);
       for (; d.getTime() - offsetMs <= t1; d.setUTCMonth(d.getUTCMonth() + 1)) {
+        if (d.getUTCMonth() % k) continue;
         svg.append(s("text", { x: x(d.getTime() - offsetMs), y: H - 8, "text-anchor": "middle", class: "tick" }, d.toISOString().slice(0, 7)));
       }
     }
@@ -253,7 +263,9 @@ const RWChart = (() => {
         const lo = whole ? Math.floor(p.low + 1e-9) : p.low, hi = whole ? Math.ceil(p.high - 1e-9) : p.high;
         const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${num(lo)}–${num(hi)})` : "";
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
-          class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : infoScenes.has(p.scene_id) ? " pt-alert-info" : "") },
+          // a count by occupied track length hollow, as the report's chart draws it apart
+          // from cars seen one by one (2026-12-07, session 45: the same dot on one line)
+          class: "pt" + (p.method === "length" ? " pt-length" : "") + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : infoScenes.has(p.scene_id) ? " pt-alert-info" : "") },
           // a count by occupied track length (3 m) is of car equivalents (session 33), an
           // analyst's too: the review form asks for car equivalents there and the site list
           // says so (2026-12-06, session 38: its point said "railcars")
@@ -380,6 +392,7 @@ const RWChart = (() => {
     const drawn = (sel) => svg.querySelector(sel) !== null;
     const KEY = [
       [".pt:not(.pt-presence):not(.pt-unusable):not(.pt-untold)", "key-count", "●", "count, its interval as a bar"],
+      [".pt-length", "key-length", "○", "car equivalents (occupied track length)"],
       [".pt-alert", "key-alert", "●", "alert (high, medium or low)"],
       [".pt-alert-info", "key-info", "●", "info alert only"],
       [".pt-reviewed", "key-reviewed", "●", "analyst's count (larger, dark ring)"],

@@ -36,7 +36,7 @@
   // a few lines per image: SVG paths (each one element, with its tooltip)
   const svg = L.svg({ padding: 0.3 });
 
-  function legend() {
+  function legend(tracks = false) {
     $("legend").replaceChildren(
       el("h3", {}, "Legend"),
       ...Object.entries(COLOURS).map(([c, col]) =>
@@ -45,6 +45,9 @@
       el("span", { class: "lg tip", tabindex: "0", title: "3 m images counted by occupied track length: the stretches the count read as occupied (their lengths are listed under the map, longest first; hover one on the map for its own)" },
         el("i", { class: "occupied", style: `border-color:${OCCUPIED}` }), "track read as occupied"),
       el("span", { class: "lg" }, el("i", { class: "site" }), "site"),
+      // the grey lines the map draws where the site has them (2026-12-07, session 45: the
+      // legend did not name them)
+      ...(tracks ? [el("span", { class: "lg" }, el("i", { class: "track" }), "track centreline")] : []),
     );
   }
 
@@ -81,7 +84,7 @@
   if (site.tracks) L.geoJSON(site.tracks, { renderer: canvas, interactive: false, style: { color: "#888", weight: 1 } }).addTo(map);
   sitePoly.addTo(map);
   map.fitBounds(sitePoly.getBounds(), { padding: [20, 20] });
-  legend();
+  legend(Boolean(site.tracks));
 
   /** A request started now and awaited later, where its failure is handled (marked
    * handled here: one the page never awaits is no unhandled rejection). */
@@ -250,6 +253,24 @@
     const tilesFor = sc.id;
     state.tiles.on("load", () => { if (state.scenes[state.index]?.id === tilesFor) document.body.dataset.tiles = String(tilesFor); });
     delete document.body.dataset.tiles;
+    // a tile the server could not draw for its image's sake (the file moved or deleted
+    // since ingest, or damaged): the reason under the map, once per image (2026-12-07,
+    // session 45: the map stayed black without a word); a tile at the image's edge that
+    // holds none of it is no fault (asked about at most 3 times an image)
+    let asked = 0;
+    state.tiles.on("tileerror", async (ev) => {
+      if (asked >= 3 || state.scenes[state.index]?.id !== tilesFor || $("tile-error")) return;
+      asked += 1;
+      try {
+        await api(new URL(ev.tile.src).pathname);
+        return; // drawn when asked again: a passing failure
+      } catch (err) {
+        if (err.status === 404 && /^tile /.test(err.message)) return;
+        if (state.scenes[state.index]?.id !== tilesFor || $("tile-error")) return;
+        asked = 3;
+        $("scene-info").append(el("span", { id: "tile-error", class: "warn" }, ` · image not shown: ${err.message}`));
+      }
+    });
     state.tiles.addTo(map);
     state.tiles.bringToBack();
   }
