@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -387,3 +388,48 @@ def test_the_chart_draws_car_equivalents_apart(served: str, browser: Any) -> Non
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
     finally:
         page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_the_map_legend_has_the_reports_colours(served: str, browser: Any) -> None:
+    """One palette (report.style, served as /style.js): the dashboard had its own, pink a
+    car of unsure type in a report's chips and a container on the map."""
+    from railwatch.report.style import CLASS_COLOURS, OCCUPIED_COLOUR
+
+    page = _site(browser, f"{served}/sites/months", 1440, 900)
+    try:
+        shown = page.eval_on_selector_all(
+            "#legend .lg",
+            """ns => ns.map(n => [n.textContent.trim(),
+                                  (n.querySelector('i') || {}).style?.borderColor || ''])""",
+        )
+    finally:
+        page.close()
+
+    def rgb(hex_colour: str) -> str:
+        r, g, b = (int(hex_colour[k : k + 2], 16) for k in (1, 3, 5))
+        return f"rgb({r}, {g}, {b})"
+
+    legend = dict(shown)
+    for cls, colour in CLASS_COLOURS.items():
+        assert legend.get(cls) == rgb(colour), (cls, shown)
+    assert legend.get("track read as occupied") == rgb(OCCUPIED_COLOUR), shown
+
+
+def test_style_js_is_the_reports_palette(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from railwatch.report.style import CLASS_COLOURS, OCCUPIED_COLOUR, OTHER_COLOUR
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    client = TestClient(create_app(Settings(db=db.url, cache_dir=tmp_path / "cache"), db))
+    r = client.get("/style.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    head, _, body = r.text.partition("Object.freeze(")
+    assert head == "const RW_STYLE = "
+    palette = json.loads(body.rstrip().removesuffix(");"))
+    assert palette["classes"] == dict(CLASS_COLOURS)
+    assert palette["occupied"] == OCCUPIED_COLOUR and palette["other"] == OTHER_COLOUR

@@ -20,6 +20,7 @@ uvicorn = pytest.importorskip("uvicorn")
 from fastapi.testclient import TestClient  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
+from railwatch.report.style import OCCUPIED_COLOUR  # noqa: E402
 from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database  # noqa: E402
 from railwatch.web.app import create_app  # noqa: E402
@@ -27,8 +28,9 @@ from test_web_occupied_s30 import build  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
-#: The colour of the runs: none of the classes' (static/js/site.js COLOURS).
-OCCUPIED = "#00e5ff"
+#: The colour of the runs: none of the classes', the report's (served as /style.js since
+#: session 45; the dashboard's own was #00e5ff, the report's analyst colour)
+OCCUPIED = OCCUPIED_COLOUR
 
 
 @pytest.fixture(scope="module")

@@ -61,6 +61,24 @@ class _RevalidatedFiles(StaticFiles):
         return response
 
 
+def dashboard_style_js() -> str:
+    """``/style.js``: ``const RW_STYLE = {...}``, the report's colours
+    (:mod:`railwatch.report.style`) per class, for classes without one, of the stretches of
+    track read as occupied and of an analyst's outlines."""
+    import json
+
+    from railwatch.report import style
+
+    palette = {
+        "classes": dict(style.CLASS_COLOURS),
+        "other": style.OTHER_COLOUR,
+        "occupied": style.OCCUPIED_COLOUR,
+        "analyst": style.ANALYST_COLOUR,
+        "length": style.LENGTH_COLOUR,
+    }
+    return f"const RW_STYLE = Object.freeze({json.dumps(palette, sort_keys=True)});\n"
+
+
 def static_dir() -> Path:
     """Folder of the dashboard's HTML, JS, CSS and vendored Leaflet."""
     return Path(str(files("railwatch.web") / "static"))
@@ -175,6 +193,19 @@ def create_app(
     @app.get("/sites/{site}", include_in_schema=False)
     def site_page(site: Annotated[str, PathParam(max_length=64)]) -> FileResponse:
         return FileResponse(static / "site.html", media_type="text/html", headers=page_headers)
+
+    @app.get("/style.js", include_in_schema=False)
+    def style_js() -> Response:
+        """The colours the report draws with (``report.style``), for the dashboard's
+        script: one palette, so a class, an occupied stretch or an analyst's outline looks
+        the same in a report and on the map (until 2026-12-07, session 45, the dashboard
+        had a palette of its own: pink was a car of unsure type in a report and a
+        container on the map)."""
+        return Response(
+            dashboard_style_js(),
+            media_type="text/javascript",
+            headers={"Cache-Control": DASHBOARD_CACHE_CONTROL},
+        )
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs() -> HTMLResponse:

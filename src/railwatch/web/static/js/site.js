@@ -10,14 +10,13 @@
   const { el, api, all, auth, fmtCount, fmtInterval, localDay, dayTitle, siteDay, siteDayTitle, pct } = RW;
   const name = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const enc = encodeURIComponent(name);
-  const COLOURS = {
-    boxcar: "#e8743b", gondola: "#4c9be8", hopper: "#b07cd8", tank: "#f2d53c",
-    flat: "#58c98b", container: "#ff6fa8", locomotive: "#ff3b3b",
-    railcar: "#d9d9d9", // a railcar whose type the detector is unsure of
-  };
-  const colour = (c) => COLOURS[c] || "#dddddd";
+  // the report's colours (railwatch.report.style, served as /style.js): a class looks
+  // the same on the map as on a report's chips (2026-12-07, session 45: this page had a
+  // palette of its own, pink a car of unsure type in a report and a container here)
+  const COLOURS = RW_STYLE.classes;
+  const colour = (c) => COLOURS[c] || RW_STYLE.other;
   /** The stretches of track a count by occupied length (3 m) read as occupied. */
-  const OCCUPIED = "#00e5ff";
+  const OCCUPIED = RW_STYLE.occupied;
   const $ = (id) => document.getElementById(id);
 
   const state = { scenes: [], index: -1, tiles: null, dets: null, occ: null, chart: null, events: [], alerts: [], cls: "all", seq: 0 };
