@@ -342,3 +342,32 @@ def test_deleting_an_event_by_the_api_says_how_many_alerts_still_name_it(db: Dat
     r = client.delete(f"/api/events/{other_id}", headers=auth)
     assert r.json() == {"deleted": other_id, "alerts_naming_it": 0}
     assert client.delete(f"/api/events/{other_id}", headers=auth).status_code == 404
+
+
+# ------------------------------- 7. a 3 m latest image's facts say car equivalents
+
+
+def test_a_length_latest_images_facts_say_car_equivalents() -> None:
+    """The headline's facts of a latest image counted by occupied track length are car
+    equivalents, not railcars: they read "13.3 [6.7–26.8]" and "Previous record 17.2"
+    above a chart whose record line was the cars' (visual walkthrough, session 45)."""
+    from railwatch.report.model import Headline
+
+    def headline(method: str) -> Headline:
+        latest = SceneRow(
+            scene_id=1, when=T0, sensor="S", gsd=3.0 if method == "length" else 0.5,
+            usable=True, clear_fraction=1.0, coverage=1.0, total=13.3, low=6.7, high=26.8,
+            method=method,
+        )  # fmt: skip
+        return Headline(
+            site="yard", period=(None, None), latest=latest, current=13.3, current_low=6.7,
+            current_high=26.8, record=17.2, baseline=12.0, summary="",
+        )  # fmt: skip
+
+    length = headline("length")
+    assert length.current_words == "13.3 [6.7–26.8] car equivalents"
+    assert length.record_words == "17.2 car equivalents"
+    assert length.baseline_words == "12 car equivalents"
+    cars = headline("objects")
+    assert cars.record_words == "17.2" and cars.baseline_words == "12"
+    assert "car equivalents" not in cars.current_words

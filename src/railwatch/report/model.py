@@ -338,25 +338,43 @@ class Headline:
     no_baseline: str = ""
 
     @property
+    def unit(self) -> str:
+        """`` car equivalents`` where the latest image was counted by occupied track length
+        (its count, record and baseline are its method's, not cars seen one by one), else
+        nothing. Until 2026-12-07 (session 45) the facts read "Current count 13.3 [6.7–26.8]",
+        "Previous record 17.2" under a chart whose record line was the cars' 7."""
+        if self.latest is not None and self.latest.method == "length":
+            return " car equivalents"
+        return ""
+
+    @property
     def record_words(self) -> str:
         """``92``, within a rise ``92 (15 before this rise)``, without a record
-        ``– (no earlier image of this site)``."""
+        ``– (no earlier image of this site)``; with :attr:`unit`."""
         from railwatch.report.format import fmt_num
 
         if self.record is None and self.no_record:
             return f"{fmt_num(None)} ({self.no_record})"
         if self.judged_record is None:
-            return fmt_num(self.record)
-        return f"{fmt_num(self.record)} ({fmt_num(self.judged_record)} before this rise)"
+            return fmt_num(self.record) + self.unit
+        return f"{fmt_num(self.record)}{self.unit} ({fmt_num(self.judged_record)} before this rise)"
+
+    @property
+    def baseline_words(self) -> str:
+        """``15``, with :attr:`unit`; a dash without a baseline."""
+        from railwatch.report.format import fmt_num
+
+        return fmt_num(self.baseline) + (self.unit if self.baseline is not None else "")
 
     @property
     def current_words(self) -> str:
         """``73 [62–88]``: the current count with its interval, as the alerts word it
-        (:func:`railwatch.analysis.types.whole_car_bounds`)."""
+        (:func:`railwatch.analysis.types.whole_car_bounds`), with :attr:`unit`."""
         from railwatch.report.format import fmt_count
 
         method = self.latest.method if self.latest is not None else None
-        return fmt_count(self.current, self.current_low, self.current_high, method)
+        words = fmt_count(self.current, self.current_low, self.current_high, method)
+        return words + (self.unit if self.current is not None else "")
 
 
 @dataclass(frozen=True)

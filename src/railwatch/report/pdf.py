@@ -354,7 +354,7 @@ def _first_page(data: ReportData) -> Figure:
             h.current_words + (f" · {covered}" if covered else ""),
         ),
         ("Previous record", fmt_num(None) if h.record is None else h.record_words),
-        ("Baseline", fmt_num(h.baseline)),
+        ("Baseline", h.baseline_words),
         ("Images", f"{sum(1 for s in data.scenes if s.counted)} usable of {len(data.scenes)}"),
         (
             "Alerts in period",
