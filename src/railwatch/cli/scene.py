@@ -868,6 +868,19 @@ def import_reviews_command(
     )
 
 
+def _interval_words(c: repo.ReviewCandidate) -> str:
+    """A candidate's interval, "9-31": the bounds of a whole count of cars seen one by one
+    rounded outward to whole cars (``analysis.types.whole_car_bounds``), as its alerts,
+    `scene show`, the report and the dashboard's list of images to check (``RW.fmtInterval``)
+    word it; car equivalents keep one decimal. Until 2026-12-07 (session 45) this table
+    said "9-30.4" beside the dashboard's "9-31"."""
+    from railwatch.analysis.types import whole_car_bounds
+    from railwatch.report.format import fmt_num
+
+    low, high = whole_car_bounds(c.count, c.low, c.high, c.method)
+    return f"{fmt_num(low)}-{fmt_num(high)}"
+
+
 @app.command("to-review")
 def to_review(
     ctx: typer.Context,
@@ -882,7 +895,6 @@ def to_review(
     yet. Check one with `railwatch scene cars ID`, then `railwatch scene review ID`."""
     from railwatch.analysis.events import local_day
     from railwatch.analysis.store import site_utc_offset
-    from railwatch.report.format import fmt_num
     from railwatch.report.model import clock_words, site_clock
 
     db = open_db(ctx)
@@ -923,7 +935,9 @@ def to_review(
                 for kind, sev, cls in c.alerts
             )
             if c.alerts
-            else f"interval {fmt_num(c.low)}-{fmt_num(c.high)}, {c.spread:.0%} of the count wide"
+            # bounds as the alerts, `scene show` and the dashboard's list word them: a
+            # whole count of cars in whole cars ("9-31", not "9-30.4"; session 45)
+            else f"interval {_interval_words(c)}, {c.spread:.0%} of the count wide"
         )
         if c.low_sun:
             why += f"; sun {c.sun_elevation:.0f}° high: long shadows may be counted as cars"

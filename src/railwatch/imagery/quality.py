@@ -72,7 +72,7 @@ import cv2
 import numpy as np
 from affine import Affine
 
-from railwatch.imagery.effective import Blocks, coarse_content_reason
+from railwatch.imagery.effective import BLOCK, Blocks, coarse_content_reason, estimate
 from railwatch.imagery.places import Places
 from railwatch.imagery.read import (
     MASK_LAST_CODE,
@@ -343,6 +343,7 @@ def assess_quality(
     max_gsd: float = MAX_COUNT_GSD,
     places: Places | None = None,
     where: str | None = "the site",
+    detail: bool = True,
 ) -> Quality:
     """Clear, cloud, haze, snow and no-data fractions of the site, coverage, and
     whether the scene is usable: clear fraction >= ``threshold`` and ground sample
@@ -355,7 +356,9 @@ def assess_quality(
     leaves most of the site clear), and a usable scene whose places are not all clear
     says how much of them is hidden (session 39: :func:`_judge_places`). ``where`` names
     the area judged in :attr:`Quality.image_problems` (None: a whole file, "the image
-    shows almost nothing: ...")."""
+    shows almost nothing: ..."). ``detail`` False: the effective resolution is not
+    measured (:func:`whole_image_quality` measures it on a file's own pixels where it
+    judges a coarser grid)."""
     inside = raster.inside
     gsd = float(raster.grid.gsd)
     # the file's own pixel values where the grid is resampled from them: a clear 3 m
@@ -385,7 +388,7 @@ def assess_quality(
         # the pixels' estimate too, in the pass that takes the contrast's sample: where
         # the mask calls clear what looks like opaque cloud, the reasons say so (a mask
         # of 0 over a cloud over the cars was believed; review r3, session 39)
-        sample = _Sample(valid, _blocks(raster, gsd))
+        sample = _Sample(valid, _blocks(raster, gsd) if detail else None)
         f = _check_factor(h, w)
         coarse: _Coarse | None = None
         if f == 1:
@@ -423,7 +426,7 @@ def assess_quality(
         source = "mask"
     else:
         # the contrast's sample is taken in the estimate's one pass over the image
-        sample = _Sample(valid, _blocks(raster, gsd))
+        sample = _Sample(valid, _blocks(raster, gsd) if detail else None)
         cond = _estimate(image, valid, gsd, sample, shadow=True)
         levels = sample.levels()
         for a, b, _, _ in _strips(h, w, 0):
@@ -591,7 +594,9 @@ def whole_image_quality(
     a grid an integer factor coarser (read bilinear from its nearest overview no coarser),
     so time and memory stay small beside the detection's. It also gives the share of the
     file with data and what makes the image unusable whatever its cloud (blank, too dark,
-    under-exposed, upsampled; since 2026-12-07, session 45). None
+    under-exposed, upsampled; since 2026-12-07, session 45), its detail (upsampled or not)
+    measured on the file's own pixels, in a window of at most ``max_pixels`` at its
+    centre, where the rest is judged on a coarser grid (:func:`_native_detail`). None
     where the file has no CRS or its grid is rotated, and where no pixel has data."""
     import rasterio
 
@@ -619,9 +624,17 @@ def whole_image_quality(
         lazy=True,
         overviews=True,
     ) as window:
-        q = assess_quality(window, threshold=0.0, max_gsd=math.inf, where=None)
+        q = assess_quality(window, threshold=0.0, max_gsd=math.inf, where=None, detail=f == 1)
     if q.coverage <= 0.0:
         return None
+    problems = q.image_problems
+    if f > 1:
+        # the detail on the file's own pixels: on the coarser grid an image upsampled from
+        # 2 m to 0.5 m read as sharp 1-1.5 m pixels, and one that was flagged was said to
+        # be of the grid's gsd ("although the file says 0.6 m" of a 0.3 m file; review,
+        # session 45)
+        native = _native_detail(uri, crs, t, (w, h), gsd, max_pixels, bands, radiometry)
+        problems = problems if native is None else (native, *problems)
 
     def share(x: float) -> float:
         return min(1.0, x / q.coverage)
@@ -634,8 +647,35 @@ def whole_image_quality(
         mask=None if mask_uri is None else str(mask_uri),
         gsd=grid.gsd,
         data=q.coverage,
-        problems=q.image_problems,
+        problems=problems,
     )
+
+
+def _native_detail(
+    uri: str | Path,
+    crs: str,
+    transform: Affine,
+    size: tuple[int, int],
+    gsd: float,
+    max_pixels: int,
+    bands: Sequence[int] | None,
+    radiometry: Radiometry,
+) -> str | None:
+    """Why a file of ``size`` (width, height) pixels of ``gsd`` counted car by car looks
+    upsampled (``effective.coarse_content_reason``), measured on its own pixels in a
+    window of at most ``max_pixels`` (and at least one :data:`~railwatch.imagery.effective.BLOCK`
+    square) at its centre; None where it does not, or where that cannot be told."""
+    if gsd >= _OBJECT_GSD:
+        return None
+    w, h = size
+    side = max(BLOCK, math.isqrt(max(max_pixels, 1)))
+    cw, ch = min(w, side), min(h, side)
+    c0, r0 = (w - cw) // 2, (h - ch) // 2
+    grid = SiteGrid(
+        crs=crs, transform=transform @ Affine.translation(c0, r0), width=cw, height=ch, gsd=gsd
+    )
+    with read_site_window(uri, grid, bands=bands, radiometry=radiometry, lazy=True) as window:
+        return coarse_content_reason(estimate(pixels_of(window), window.valid, window.inside, gsd))
 
 
 def _disputed(share: float, where: str) -> str:

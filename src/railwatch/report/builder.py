@@ -922,6 +922,20 @@ def _same_value(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
+def _event_change_words(before: str | None, label: str | None, days: int | None) -> str:
+    """How the event a stored alert names differs from the one it would name now: another
+    event ("now names 'LABEL'"), none ("names no event now"), or the same one moved
+    ("now 3 days after 'LABEL'": its date was edited; it read "now names 'LABEL'" of the
+    event the alert already named until the review of session 45)."""
+    if not label:
+        return "names no event now"
+    if label != before or days is None:
+        return f"now names '{label}'"
+    if days == 0:
+        return f"now on the day of '{label}'"
+    return f"now {days} day{'' if days == 1 else 's'} after '{label}'"
+
+
 def stale_alerts_note(
     session: Session,
     site: str,
@@ -986,7 +1000,7 @@ def stale_alerts_note(
         if (row.event_label, row.event_days) != (a.event_label, a.event_days):
             # an event added, edited or removed since (session 45: a removed event was
             # still named, without a note, beside an events list that lacked it)
-            what.append(f"now names '{a.event_label}'" if a.event_label else "names no event now")
+            what.append(_event_change_words(row.event_label, a.event_label, a.event_days))
         if what:
             changed.append(f"{name} ({', '.join(what)})")
     for key, row in stored.items():

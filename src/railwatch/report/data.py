@@ -36,6 +36,7 @@ from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneR
 
 if TYPE_CHECKING:
     from railwatch.analysis.alerts import JudgedBaseline
+    from railwatch.analysis.series import CountSeries
     from railwatch.analysis.settings import AlertSettings
     from railwatch.analysis.types import CountPoint
 
@@ -396,16 +397,50 @@ def _traces(
     site ``offset`` east of UTC, with the index of each local day in it (cached: the
     evidence asks for one image after another)."""
     from railwatch.analysis.alerts import baseline_trace
-    from railwatch.analysis.series import at_site, build_series, split_by_method
 
-    series = build_series(at_site(points, offset)).get("all" if cls == "total" else cls)
-    if series is None:
-        return {}
     out = {}
-    for m, part in split_by_method(series).items():
+    for m, part in _parts(points, cls, offset).items():
         trace = baseline_trace(part, settings)
         out[m] = (trace, {b.when.date(): j for j, b in enumerate(trace)})
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _parts(points: tuple[CountPoint, ...], cls: str, offset: timedelta) -> dict[str, CountSeries]:
+    """Each method's part of the class series of ``points`` at a site ``offset`` east of
+    UTC (``build_series`` of the site's local days, then ``split_by_method``), as
+    :func:`_traces` and :func:`_added` judge them (cached: building them took about 0.15
+    s at 5,000 images, once for every image :func:`judged_at` adds; review, session 45)."""
+    from railwatch.analysis.series import at_site, build_series, split_by_method
+
+    series = build_series(at_site(points, offset)).get("all" if cls == "total" else cls)
+    return {} if series is None else split_by_method(series)
+
+
+@functools.lru_cache(maxsize=32)
+def _added(
+    points: tuple[CountPoint, ...],
+    cls: str,
+    offset: timedelta,
+    settings: AlertSettings,
+    method: str,
+    when: datetime,
+) -> tuple[JudgedBaseline, ...] | None:
+    """``baseline_trace`` of the ``method`` part of the class series of ``points`` before
+    the local day of ``when`` (a site's local time), with an image added at ``when``: the
+    baseline such an image would be judged with is the last (cached: the evidence asks
+    of the same earlier image for one alert after another; review, session 45). None
+    where the class has no count that way."""
+    from railwatch.analysis.alerts import baseline_trace
+    from railwatch.analysis.series import CountSeries
+    from railwatch.analysis.types import CountPoint
+
+    part = _parts(points, cls, offset).get(method)
+    if part is None:
+        return None
+    earlier = tuple(p for p in part.points if p.when.date() < when.date())
+    probe = CountPoint(when=when, count=0.0, cls=part.cls, method=method)
+    return baseline_trace(CountSeries(cls=part.cls, points=(*earlier, probe)), settings)
 
 
 def judged_records(days: np.ndarray, values: np.ndarray, settings: object) -> list[float | None]:
@@ -498,15 +533,7 @@ def judged_at(
     in it of the image at ``when``: the day's image where the series has one that day,
     else an image added there (judged from the earlier days only, as an image there would
     be). None when the site has no count of ``cls`` that way."""
-    from railwatch.analysis.alerts import baseline_trace
-    from railwatch.analysis.series import (
-        CountSeries,
-        as_utc,
-        at_site,
-        build_series,
-        split_by_method,
-    )
-    from railwatch.analysis.types import CountPoint
+    from railwatch.analysis.series import as_utc
 
     cfg = _alert_settings(settings)
     offset = rows[0].utc_offset if rows else timedelta(0)
@@ -522,13 +549,9 @@ def judged_at(
     if day in index:
         return trace, index[day]
     # no image of the series that day: one added there, after the earlier days
-    series = build_series(at_site(points, offset)).get("all" if cls == "total" else cls)
-    part = split_by_method(series)[method] if series is not None else None
-    if part is None:
+    added = _added(points, cls, offset, cfg, method, as_utc(when) + offset)
+    if added is None:
         return None
-    earlier = tuple(p for p in part.points if p.when.date() < day)
-    probe = CountPoint(when=as_utc(when) + offset, count=0.0, cls=part.cls, method=method)
-    added = baseline_trace(CountSeries(cls=part.cls, points=(*earlier, probe)), cfg)
     return added, len(added) - 1
 
 
