@@ -225,11 +225,30 @@ def test_analyze_says_how_many_images_are_not_processed(
     assert main([*base, "analyze", "yard"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "13 usable of 13 images" in out
-    assert "2 images of yard are in no count, so not in this analysis" in out, out
-    assert "`railwatch process yard`" in out
+    assert "2 images of yard are not processed yet, so in no count" in out, out
+    assert "`railwatch process yard` counts them" in out
     assert main([*base, "analyze", "yard", "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
-    assert (body["points"], body["usable"], body["not_processed"]) == (13, 13, 2)
+    assert (body["points"], body["usable"], body["not_processed"], body["failed"]) == (
+        13,
+        13,
+        2,
+        0,
+    )
+    # a failed image is not one that processing again counts; a look-back leaves out the
+    # images after its day (review of session 45)
+    with db.session() as s:
+        failed = s.query(Scene).filter(Scene.uri == "/nowhere/new2.tif").one()
+        failed.status = "failed"
+    assert main([*base, "analyze", "yard"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 image of yard is not processed yet" in out, out
+    assert "1 image of yard failed when processed" in out, out
+    assert "`railwatch scene list yard` says why" in out
+    as_of = (last + timedelta(days=5)).date().isoformat()
+    assert main([*base, "analyze", "yard", "--as-of", as_of, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert (body["not_processed"], body["failed"]) == (0, 0)
 
 
 # ----------------------------------------------- 1b. the dashboard's intervals (Chromium)

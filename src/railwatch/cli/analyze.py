@@ -707,16 +707,16 @@ def _analyze_db(
         with db.session(readonly=True) as session:
             # the site's days: the alerts are listed under the days their texts name
             offset = site_utc_offset(repo.get_site(session, site))
-            # images not processed yet or failed: in no count, so in no analysis (session
-            # 45: a site ingested and not processed was "0 usable of 0 images", silently)
-            stats = repo.site_stats(session, site)
-            uncounted = stats.scenes - stats.processed
             # --as-of's day as given; else today at the site, the day its alerts are
             # judged as of (session 31: today in UTC, a day behind at a UTC+12 site)
             day = f"{as_of:%Y-%m-%d}" if look_back else local_day(as_of, offset).isoformat()
             if look_back:  # the end of that day at the site (its local day), not in UTC
                 check_as_of_at_site(as_of.date(), site, offset)
                 as_of -= offset
+            # images not processed yet or failed (up to --as-of): in no count, so in no
+            # analysis (session 45: a site ingested and not processed was "0 usable of 0
+            # images", silently)
+            pending, failed = repo.uncounted_scenes(session, site, as_of if look_back else None)
             if not store:  # a look-back that stores nothing
                 result = analyze_site(session, site, settings, as_of=as_of, store=False)
         ids: dict[str, int] | None = None
@@ -734,7 +734,8 @@ def _analyze_db(
                 "as_of": day,
                 "stored": result.stored,
                 **_summary_json(result),
-                "not_processed": uncounted,
+                "not_processed": pending,
+                "failed": failed,
                 "alerts": [
                     alert_json(a, offset, None if ids is None else ids.get(a.key)) for a in shown
                 ],
@@ -784,12 +785,21 @@ def _analyze_db(
             "acknowledgements are "
             "unchanged (--store stores these in their place)."
         )
-    if uncounted:
+    if pending:
         console.print(
-            f"{uncounted} image{plural_s(uncounted)} of {escape(site)} "
-            f"{'are' if uncounted != 1 else 'is'} in no count, so not in this analysis: not "
-            f"processed yet, or failed (`railwatch scene list {escape(site)}` says which); "
-            f"`railwatch process {escape(site)}` processes them, then analyse again.",
+            f"{pending} image{plural_s(pending)} of {escape(site)} "
+            f"{'are' if pending != 1 else 'is'} not processed yet, so in no count and not "
+            f"in this analysis: `railwatch process {escape(site)}` counts them, then "
+            "analyse again.",
+            highlight=False,
+        )
+    if failed:
+        console.print(
+            f"{failed} image{plural_s(failed)} of {escape(site)} failed when processed, so "
+            f"{'are' if failed != 1 else 'is'} in no count and not in this analysis: "
+            f"`railwatch scene list {escape(site)}` says why; fix what the reason says "
+            "(processing again alone gives the same failure), then process and analyse "
+            "again.",
             highlight=False,
         )
     if shown:

@@ -401,6 +401,23 @@ class SiteStats:
     events: int = 0
 
 
+def uncounted_scenes(
+    session: Session, site: SiteRef, until: datetime | None = None
+) -> tuple[int, int]:
+    """How many of a site's scenes (acquired up to ``until``, UTC, when given) are in no
+    count: ``(not processed yet, failed)``. ``railwatch analyze`` says so, and what to do
+    for each (session 45)."""
+    s = get_site(session, site)
+    query = select(Scene.status, func.count(Scene.id)).where(
+        Scene.site_id == s.id, Scene.status.not_in(("processed", "unusable"))
+    )
+    if until is not None:
+        query = query.where(Scene.acquired_at <= until)
+    by_status = dict(session.execute(query.group_by(Scene.status)).tuples().all())
+    failed = int(by_status.pop("failed", 0))
+    return int(sum(by_status.values())), failed
+
+
 def site_stats(session: Session, site: SiteRef) -> SiteStats:
     """Scene, alert and event totals and the acquisition range of a site."""
     s = get_site(session, site)
