@@ -182,8 +182,9 @@ def _site_name_suggestion(name: str) -> str | None:
 
 
 def check_tags(tags: Iterable[str]) -> tuple[str, ...]:
-    """Stripped, non-empty tags of at most :data:`TAG_MAX` characters, duplicates
-    dropped (first kept), at most :data:`TAGS_MAX` of them."""
+    """Stripped, non-empty tags of at most :data:`TAG_MAX` characters and without a
+    comma (the exports join them with commas), duplicates dropped (first kept), at most
+    :data:`TAGS_MAX` of them."""
     out: list[str] = []
     for tag in tags:
         t = _no_control(str(tag).strip(), "a site tag")
@@ -191,6 +192,13 @@ def check_tags(tags: Iterable[str]) -> tuple[str, ...]:
             raise InputError("empty site tag: give tags as non-empty words")
         if len(t) > TAG_MAX:
             raise _too_long("a site tag", t, TAG_MAX, "tags are short words; use the description")
+        if "," in t:  # exported as "x,y,z", read back as three (walk-in, session 45)
+            words = " ".join(f"--tag {w.strip()}" for w in t.split(",") if w.strip())
+            raise InputError(
+                f"site tag {t!r} holds a comma: the exports list a site's tags joined by "
+                f"commas, where it would read as several; give each tag on its own "
+                f"({words} on the command line)"
+            )
         if t not in out:
             out.append(t)
     if len(out) > TAGS_MAX:

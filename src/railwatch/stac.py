@@ -466,7 +466,14 @@ def _bad_date(doc: Any) -> str | None:
     field = "datetime" if props.get("datetime") is not None else "start_datetime"
     value = props.get(field)
     if value is None:
-        return None
+        # no date at all: pystac's "If datetime is None, a start_datetime and
+        # end_datetime must be supplied" named neither the item nor what to write
+        # (walk-in, 2026-12-07, session 45)
+        return (
+            "it has no acquisition time: its datetime is missing or null, so a "
+            "start_datetime and end_datetime must be supplied; write its datetime as an "
+            f"RFC 3339 date and time, e.g. {_DATE_EXAMPLE}"
+        )
     if isinstance(value, str):
         try:
             pystac.utils.str_to_datetime(value)  # type: ignore[attr-defined]  # as pystac reads it
@@ -1442,11 +1449,29 @@ def _asset_href(a: Any) -> str:
 
 def _image_href(item: Any, asset: str | None) -> str:
     assets = item.assets
+    if not assets:  # --asset cannot help (it said "no image asset among none")
+        raise InputError(
+            f"item {item.id} has no assets: it names no image file; add the image's "
+            "href to its assets, or remove the item"
+        )
     if asset is not None:
         if asset not in assets:
             raise InputError(
                 f"item {item.id} has no asset {asset!r} (it has {', '.join(sorted(assets))}): "
                 "pick one with --asset"
+            )
+        if asset in _MASK_ASSETS or set(assets[asset].roles or []) & set(_MASK_ROLES):
+            # registered as the image, its cars counted in a mask of codes 0-4 (walk-in,
+            # 2026-12-07, session 45)
+            others = sorted(
+                k for k, a in assets.items()
+                if k != asset and _is_raster(a) and k not in _MASK_ASSETS
+                and not set(a.roles or []) & set(_MASK_ROLES)
+            )  # fmt: skip
+            raise InputError(
+                f"asset {asset!r} of item {item.id} is its quality mask, not an image of the "
+                "site (railwatch reads the mask beside the image): name the image asset "
+                "with --asset" + (f" ({', '.join(others)})" if others else "")
             )
         return _asset_href(assets[asset])
     for key in _IMAGE_ASSETS:
@@ -1770,8 +1795,14 @@ def _data_coverage(info: Any, filters: _Filters) -> float:
                 path, filters.site_geom, item_nodata=item_nodata_of(info.metadata)
             )
     except RasterioError as err:
-        why = _short(err).replace(path, gdal_path(info.uri))
+        # GDAL's reason is the cause: the error itself said only "Read failed. See
+        # previous exception for details." of a truncated local file, which `railwatch
+        # ingest` calls corrupt or truncated (walk-in, 2026-12-07, session 45)
+        said = err.__cause__ if "previous exception" in str(err) and err.__cause__ else err
+        why = _short(said).replace(path, gdal_path(info.uri))
         todo = remote_access_hint(info.uri) or _http_hint(why) or "check that GDAL can read it"
+        if not is_remote(info.uri):
+            todo = "the file is corrupt or truncated: re-download or re-export it"
         raise ImageryError(
             f"cannot read the pixels of {info.uri} over site {filters.site} (to measure "
             f"how much of the site it covers): {why}; {todo}, then run `railwatch "

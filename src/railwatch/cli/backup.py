@@ -107,8 +107,16 @@ def restore_command(
     # a database that does not exist yet is created, not replaced: nothing to confirm
     # (it asked for --yes "to replace the database" until session 41); nor does an
     # empty file of 0 bytes (session 41), but a file with anything in it does
-    if not yes and target is not None and target.exists() and not is_empty_database_file(target):
-        shown = resolved_file_path(backup_file)  # as the result names it
+    shown = resolved_file_path(backup_file)  # as the result names it
+    # no backup file there (a typo): restore says so without asking first (it asked for
+    # --yes, then said "no backup at"; walk-in, 2026-12-07, session 45)
+    if (
+        not yes
+        and shown.is_file()
+        and target is not None
+        and target.exists()
+        and not is_empty_database_file(target)
+    ):
         question = f"Replace the database {target} with the backup {shown}"
         if not confirm(
             f"{question} (the database as it is now is kept beside it)?",

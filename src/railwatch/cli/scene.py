@@ -244,7 +244,8 @@ def show(
     lines = [
         f"[bold]scene {data['id']}[/] of site {escape(data['site'])}",
         f"  file        {escape(data['uri'])}",
-        f"  acquired    {data['acquired_at']} (from {data['date_source']})",
+        f"  acquired    {data['acquired_at']} (from "
+        f"{_DATE_SOURCE_WORDS.get(data['date_source'], data['date_source'])})",
         f"  sensor      {escape(data['sensor'] or '-')}",
         f"  raster      {data['width']}x{data['height']} px, {data['band_count']} band(s) "
         f"{data['dtype']}, gsd {data['gsd']:.3f} m, {escape(_short_crs(data['crs']))}",
@@ -257,7 +258,7 @@ def show(
         f"  mask        {escape(data['mask_uri'] or '-')}",
         f"  sha256      {data['content_hash']}",
         f"  status      {data['status']}"
-        + (f" by {data['detector']} {data['detector_version']}" if data["detector"] else "")
+        + _processed_by(data)
         + (f": {escape(data['error'])}" if data["error"] else ""),
     ]
     if q["usable"] is not None:
@@ -285,6 +286,23 @@ def show(
             lines.append(f"  empty track {escape(_empty_track_text(empty))}")
     for line in lines:
         console.print(line, highlight=False)
+
+
+#: How `scene show` says where a date came from, where the stored word alone misleads
+#: ("from forced", "from option"; walk-in, 2026-12-07, session 45).
+_DATE_SOURCE_WORDS = {"option": "--date", "forced": "--date with --force-date"}
+
+
+def _processed_by(data: dict[str, Any]) -> str:
+    """Who processed the scene, after its status. A scene pending again (its bands
+    changed, its unusable review removed) keeps the detector of its earlier run: it read
+    "ingested by railwatch-default 2.9" (walk-in, 2026-12-07, session 45)."""
+    if not data["detector"]:
+        return ""
+    by = f"{data['detector']} {data['detector_version']}"
+    if data["status"] == "ingested":
+        return f" (processed before by {by}; `railwatch process` reads it again)"
+    return f" by {by}"
 
 
 def _counts_text(counts: dict[str, dict[str, Any]]) -> str:

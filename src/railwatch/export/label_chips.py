@@ -437,6 +437,15 @@ def export_labels(
             f"{scene_id if scene_id is not None else 'ID'} --cars corrected.geojson`, or "
             "leave out --reviewed-only to export the detector's labels too"
         )
+    if not scenes:
+        # an empty dataset was written, status 0 ("wrote 0 chips ... from 0 scenes"), for
+        # a site with nothing processed yet (walk-in, 2026-12-07, session 45); status 1
+        # as with --reviewed-only: the command line is right, the site has no labels yet
+        raise RailwatchError(
+            f"no scene of {site_name} is processed and usable: nothing to label (nothing "
+            f"written); run `railwatch process {site_name}` first (`railwatch scene list "
+            f"{site_name}` gives each image's status)"
+        )
     images: list[LabelImage] = []
     skipped: list[str] = []
     distinct = 0

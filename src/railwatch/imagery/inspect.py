@@ -1559,6 +1559,9 @@ class _Sidecar:
     raster_bands: Any = None
     #: Where the item lists them: ``raster:bands``, or STAC 1.1 ``bands``.
     raster_field: str = "raster:bands"
+    #: Why the item gives no acquisition time (``acquired`` None): its date field and
+    #: value as found, said when no other date is found.
+    bad_date: str | None = None
 
 
 @contextmanager
@@ -1798,6 +1801,15 @@ def _parse_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -
         if isinstance(value, str) and (parsed := parse_datetime(value)) is not None:
             acquired = parsed
             break
+    bad_date = None
+    if acquired is None:  # said if no other date is found (walk-in, session 45)
+        given = next(((k, props[k]) for k in ("datetime", "start_datetime", "acquired")
+                      if props.get(k) is not None), None)  # fmt: skip
+        bad_date = (
+            f"its {given[0]} {json.dumps(given[1])} cannot be read as a date and time"
+            if given is not None
+            else "it has no datetime"
+        )
     meta: dict[str, Any] = {"sidecar": where.name}
     if isinstance(doc.get("id"), str):
         meta["stac_id"] = doc["id"]
@@ -1843,6 +1855,7 @@ def _parse_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -
         metadata=meta,
         raster_bands=listed,
         raster_field=listed_in,
+        bad_date=bad_date,
     )
 
 
@@ -2030,9 +2043,22 @@ def _acquisition(
         return when, "option", date_only
     bad = rejected_filename_dates(path.name)
     note = f" ({bad[0]} in the file name is not a valid date)" if bad else ""
+    # a sidecar that is there was said as one to add (walk-in, 2026-12-07, session 45)
+    side = f"add a STAC sidecar {path.stem}.json"
+    found = sidecar.metadata.get("sidecar")
+    if found and sidecar.bad_date:
+        side = (
+            f"fix the date in its STAC sidecar {found} ({sidecar.bad_date}; write it as "
+            'RFC 3339, e.g. "datetime": "2024-04-10T02:13:00Z")'
+        )
+    elif path.with_suffix(".json").is_file():
+        side = (
+            f"make {path.stem}.json beside it a STAC item with its datetime (it is read "
+            'only as one: "type": "Feature" and "properties")'
+        )
     raise MissingDateError(
         f"no acquisition date found for {path.name}: give it (date=YYYY-MM-DD in Python, "
-        f"--date YYYY-MM-DD on the command line), or add a STAC sidecar {path.stem}.json, "
+        f"--date YYYY-MM-DD on the command line), or {side}, "
         f"or put the date in the filename{note}"
     )
 

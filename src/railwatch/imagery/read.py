@@ -1669,19 +1669,23 @@ def rgb_bands(
 ) -> list[int]:
     """Band indexes (1-based) of an open rasterio dataset to read as red, green, blue:
     ``bands`` when given (from the user or the image's STAC metadata); else the bands
-    its colour interpretation labels red, green and blue; else the bands its
-    descriptions name so; else its first three bands that are not alpha (see
+    its descriptions name red, green and blue; else the bands its colour
+    interpretation labels so; else its first three bands that are not alpha (see
     :func:`unlabelled_bands`); else its one grey band (three times with
     ``grey_as_rgb``, for code that needs three planes)."""
     if bands is not None:
         return list(check_rgb_bands(bands, src.count, Path(str(src.name)).name))
+    # Descriptions first: they are written on purpose, while four 8-bit bands written
+    # by GDAL or rasterio are labelled red, green, blue and alpha by default, also when
+    # their descriptions say blue, green, red, NIR (read as 1,2,3 red and blue swapped;
+    # walk-in, 2026-12-07, session 45).
+    named = rgb_from_names(list(src.descriptions or ()))
+    if named is not None:
+        return list(named)
     ci = list(src.colorinterp)
     if all(c in ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
         return [ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1,
                 ci.index(ColorInterp.blue) + 1]  # fmt: skip
-    named = rgb_from_names(list(src.descriptions or ()))
-    if named is not None:
-        return list(named)
     hidden = undeclared_alpha(src) if len(ci) in (2, 4) else None
     data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha and i + 1 != hidden]
     if len(data) >= 3:

@@ -413,7 +413,7 @@ def uncounted_scenes(
     )
     if until is not None:
         query = query.where(Scene.acquired_at <= until)
-    by_status = dict(session.execute(query.group_by(Scene.status)).tuples().all())
+    by_status = {status: n for status, n in session.execute(query.group_by(Scene.status))}
     failed = int(by_status.pop("failed", 0))
     return int(sum(by_status.values())), failed
 
