@@ -156,8 +156,10 @@ def _report_chip_pixels(path: Path) -> np.ndarray:
     bbox = ax.get_window_extent()
     height = fig.get_figheight() * 100
     pixels: Any = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-    r0, r1 = int(height - bbox.y1) + 2, int(height - bbox.y0) - 2
-    c0, c1 = int(bbox.x0) + 2, int(bbox.x1) - 2
+    # 3 px in from the axes' edges, clear of their frame's anti-aliasing (2 px until
+    # 2026-12-07, session 45: the legend's "no image data" moved the frame 1 px)
+    r0, r1 = int(height - bbox.y1) + 3, int(height - bbox.y0) - 3
+    c0, c1 = int(bbox.x0) + 3, int(bbox.x1) - 3
     return np.asarray(pixels[r0:r1, c0:c1])
 
 

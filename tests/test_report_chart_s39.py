@@ -211,12 +211,16 @@ def test_a_wide_pair_stands_right_under_the_alerts_text(
         assert drawn.y1 == pytest.approx(box.y1, abs=1e-6)
         title = ax.title.get_window_extent(renderer).y1 / page.bbox.height
         assert 0.0 < text_bottom - title < 0.045, (text_bottom, title)
-    # the note on the pair right under their captions, not far down by the legend
+    # the note on the pair right under their captions, not far down by the legend (since
+    # 2026-12-07, session 45, the legend stands between them, right under the captions)
     (note,) = [t for t in page.texts if t.get_text().startswith("Left: before")]
     boxes = [ax.get_tightbbox(renderer) for ax in images]
     under = min(b.y0 for b in boxes if b is not None) / page.bbox.height
     note_top = note.get_window_extent(renderer).y1 / page.bbox.height
-    assert 0.0 < under - note_top < 0.03, (under, note_top)
+    legend = page.legends[0].get_window_extent(renderer)
+    legend_top, legend_bottom = legend.y1 / page.bbox.height, legend.y0 / page.bbox.height
+    assert 0.0 < under - legend_top < 0.03, (under, legend_top)
+    assert 0.0 < legend_bottom - note_top < 0.03, (legend_bottom, note_top)
 
 
 def test_a_long_alert_text_pushes_the_images_down(

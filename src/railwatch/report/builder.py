@@ -296,26 +296,56 @@ def _read_analyst_cars(
     return out
 
 
+#: A chip shows the whole site (its bounds, padded) when the site's longest side is at
+#: most this many times the cars' padded extent; a larger site's chip shows the part
+#: around the cars, and its caption says which part (:func:`_region`): the whole of a
+#: site of 2 km drawn for cars 200 m apart would draw them a pixel or two wide.
+CHIP_WHOLE_SITE_RATIO = 3.0
+
+
+def _grown(minx: float, miny: float, maxx: float, maxy: float, pad: float) -> BaseGeometry:
+    """The box padded by ``pad`` and grown to at least :data:`CHIP_MIN_M` each way."""
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    grow_x = max(CHIP_MIN_M - (maxx - minx), 0.0) / 2.0
+    grow_y = max(CHIP_MIN_M - (maxy - miny), 0.0) / 2.0
+    return box(minx - grow_x, miny - grow_y, maxx + grow_x, maxy + grow_y)
+
+
+def _span(geom: BaseGeometry) -> float:
+    minx, miny, maxx, maxy = geom.bounds
+    return float(max(maxx - minx, maxy - miny))
+
+
+def _metres(length: float) -> str:
+    return f"{length / 1000:.1f} km" if length >= 1000 else f"{length:.0f} m"
+
+
 def _region(
     site: _SiteInfo, dets_utm: Sequence[BaseGeometry], site_utm: BaseGeometry
-) -> BaseGeometry:
-    """The ground extent (site UTM) both chips show: the cars of both images,
-    padded, at least :data:`CHIP_MIN_M` across, within the site's bounds."""
-    minx, miny, maxx, maxy = (
-        shapely.GeometryCollection(list(dets_utm)).bounds if dets_utm else site_utm.bounds
-    )
-    pad = 0.12 * max(maxx - minx, maxy - miny) + 20.0
-    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-    for lo, hi, axis in ((minx, maxx, 0), (miny, maxy, 1)):
-        if hi - lo < CHIP_MIN_M:
-            grow = (CHIP_MIN_M - (hi - lo)) / 2.0
-            if axis == 0:
-                minx, maxx = lo - grow, hi + grow
-            else:
-                miny, maxy = lo - grow, hi + grow
+) -> tuple[BaseGeometry, str]:
+    """The ground extent (site UTM) both chips show, and the caption's line on it ("":
+    the whole site). The whole site and the cars of both images, padded, at least
+    :data:`CHIP_MIN_M` across; for a site more than :data:`CHIP_WHOLE_SITE_RATIO` times
+    the cars' extent, the cars padded (within the site's bounds), and a line saying what
+    part of the site that is. (Until 2026-12-07, session 45, always the cars padded: a
+    chip of a yard whose cars stood at one end cut off the rest of the site's boundary.)"""
+    sminx, sminy, smaxx, smaxy = site_utm.bounds
+    whole = _grown(sminx, sminy, smaxx, smaxy, 0.04 * _span(site_utm) + 10.0)
+    if not dets_utm:
+        return whole, ""
+    minx, miny, maxx, maxy = shapely.GeometryCollection(list(dets_utm)).bounds
+    cars = _grown(minx, miny, maxx, maxy, 0.12 * max(maxx - minx, maxy - miny) + 20.0)
+    if _span(whole) <= CHIP_WHOLE_SITE_RATIO * _span(cars):
+        return box(*shapely.GeometryCollection([whole, cars]).bounds), ""
     sx0, sy0, sx1, sy1 = site_utm.buffer(30.0).bounds
-    clipped = box(max(minx, sx0), max(miny, sy0), min(maxx, sx1), min(maxy, sy1))
-    return clipped if clipped.area > 0 else box(minx, miny, maxx, maxy)
+    cx0, cy0, cx1, cy1 = cars.bounds
+    clipped = box(max(cx0, sx0), max(cy0, sy0), min(cx1, sx1), min(cy1, sy1))
+    shown = clipped if clipped.area > 0 else cars
+    x0, y0, x1, y1 = shown.bounds
+    return shown, (
+        f"shows the part around the cars: {_metres(x1 - x0)} × {_metres(y1 - y0)} of the "
+        f"site's {_metres(smaxx - sminx)} × {_metres(smaxy - sminy)}"
+    )
 
 
 def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ...]:
@@ -398,7 +428,7 @@ def _chip_pair(
         ]
         for r in rows
     }
-    region = _region(
+    region, part = _region(
         site,
         [
             g
@@ -459,7 +489,7 @@ def _chip_pair(
             gsd=grid.gsd,
             detections=dets,
             title=f"{name}: {row.time_text}",
-            caption=_caption(row, grid.gsd, cls),
+            caption=(*_caption(row, grid.gsd, cls), *((part,) if part else ())),
             window=(0, grid.height, 0, grid.width),
             crs=grid.crs,
             transform=grid.transform,

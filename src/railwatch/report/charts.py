@@ -636,10 +636,15 @@ def timeseries_figure(
     height: float = 4.8,
     utc_offset: timedelta = timedelta(0),
     period: tuple[date | None, date | None] = (None, None),
+    narrow: bool = False,
 ) -> Figure:
     """The time-series chart as its own figure (see :func:`draw_timeseries`; Chinese,
     Japanese and Korean text in the CJK font when it is installed:
-    :func:`~railwatch.report.fonts.cjk_text`)."""
+    :func:`~railwatch.report.fonts.cjk_text`). ``narrow``: the phone's rendering,
+    :data:`NARROW_SIZE` (``width`` and ``height`` left aside), larger text, fewer ticks
+    and the legend under the axes (:func:`draw_timeseries`)."""
+    if narrow:
+        width, height = NARROW_SIZE
     with fonts.cjk_text():
         fig = new_figure(width, height)
         draw_timeseries(
@@ -652,8 +657,20 @@ def timeseries_figure(
             title=title,
             utc_offset=utc_offset,
             period=period,
+            narrow=narrow,
         )
     return fig
+
+
+#: The size (inches) of the chart's narrow rendering, which an HTML report shows on a
+#: screen at most 640 px wide (``report.html.j2``): drawn at about a phone's
+#: width, its text stays about its size in points. Until 2026-12-07 (session 45) a phone
+#: showed the 11-inch chart (1056 px) at 334 px, its text about 3 px high.
+NARROW_SIZE = (4.4, 4.8)
+#: How much larger the narrow rendering's text is than the wide one's (points).
+NARROW_TEXT = 1.3
+#: At most this many date ticks on the narrow rendering's time axis.
+NARROW_DATE_TICKS = 4
 
 
 def draw_timeseries(
@@ -667,6 +684,7 @@ def draw_timeseries(
     title: str | None = None,
     utc_offset: timedelta = timedelta(0),
     period: tuple[date | None, date | None] = (None, None),
+    narrow: bool = False,
 ) -> None:
     """Draw counts per date with intervals (per-class stacked bars when ``stacked``),
     the baseline band, the trailing record, events as labelled vertical lines,
@@ -683,7 +701,9 @@ def draw_timeseries(
     2026-12-05 at that day's midnight taken as UTC). An event more than
     :data:`EVENT_AXIS_DAYS` days from the images and the report's ``period`` (local days,
     None: open) is left off the time axis (:func:`events_on_axis`): the caption names it
-    (:func:`events_off_axis_words`)."""
+    (:func:`events_off_axis_words`). ``narrow``: for a phone (:data:`NARROW_SIZE`): text
+    :data:`NARROW_TEXT` times larger, at most :data:`NARROW_DATE_TICKS` date ticks, the
+    legend in two columns under the axes."""
     with plain_text():
         _draw_timeseries(
             ax,
@@ -695,6 +715,7 @@ def draw_timeseries(
             title=title,
             utc_offset=utc_offset,
             period=period,
+            narrow=narrow,
         )
 
 
@@ -781,7 +802,10 @@ def _draw_timeseries(
     title: str | None,
     utc_offset: timedelta = timedelta(0),
     period: tuple[date | None, date | None] = (None, None),
+    narrow: bool = False,
 ) -> None:
+    grow = NARROW_TEXT if narrow else 1.0  # the text's sizes, larger on a phone
+
     def event_at(day: date) -> datetime:
         return _as_datetime(day) - utc_offset  # noon at the site
 
@@ -995,7 +1019,7 @@ def _draw_timeseries(
             rotation=90,
             va="top",
             ha="right",
-            fontsize=8,
+            fontsize=8 * grow,
             color=EVENT_COLOUR,
             clip_on=True,
         )
@@ -1056,7 +1080,7 @@ def _draw_timeseries(
                     xytext=(8, 8),
                     textcoords="offset points",
                     color=ALERT_COLOUR,
-                    fontsize=8,
+                    fontsize=8 * grow,
                     fontweight="bold",
                     zorder=7,  # over the circles and whiskers of the next images
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
@@ -1088,14 +1112,23 @@ def _draw_timeseries(
             transform=ax.transAxes,
             ha="center",
             va="center",
-            fontsize=10,
+            fontsize=10 * grow,
             color="#5f6b76",
         )
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(
+        MaxNLocator(nbins=5, integer=True) if narrow else MaxNLocator(integer=True)
+    )
     ax.set_ylabel("railcars per image")
+    if narrow:
+        ax.yaxis.label.set_fontsize(10 * grow)
+        ax.tick_params(labelsize=9 * grow)
     # ticks days apart at most DAY_TICKS_MAX: 7, 14 or 21 days, a week or more between
     # whole dates (every 4 days put 2023-12-29 against 2024-01-01)
-    locator = mdates.AutoDateLocator(tz=local, maxticks={mdates.DAILY: DAY_TICKS_MAX})
+    locator = (
+        mdates.AutoDateLocator(tz=local, minticks=2, maxticks=NARROW_DATE_TICKS)
+        if narrow
+        else mdates.AutoDateLocator(tz=local, maxticks={mdates.DAILY: DAY_TICKS_MAX})
+    )
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(date_formatter(locator, local))
     if not all_when:  # no image, event or alert: not an axis of 1 January 1970
@@ -1107,11 +1140,23 @@ def _draw_timeseries(
         ax.spines[side].set_visible(False)
     if title:
         # the axes' title text exists before plain_text(): set it on the artist
-        heading = ax.set_title(title, loc="left", fontsize=11)
+        heading = ax.set_title(title, loc="left", fontsize=11 * grow)
         heading.set_parse_math(False)
         heading.set_gid(TITLE_GID)
     handles, labels = ax.get_legend_handles_labels()
-    if handles:
+    if handles and narrow:
+        # under the axes and their dates, two columns: a phone's width holds no row of six
+        fig = ax.get_figure(root=True)
+        assert fig is not None
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            fontsize=7 * grow,
+            ncols=2,
+            frameon=False,
+        )
+    elif handles:
         # above the axes, right of the title: inside them it covered the first years' data
         ax.legend(
             handles,

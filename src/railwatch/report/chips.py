@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.patches import Polygon as PolygonPatch
+from matplotlib.transforms import Affine2DBase, ScaledTranslation
 from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-untyped]
     AnchoredSizeBar,
 )
@@ -37,7 +40,6 @@ from railwatch.report.style import (
     length_range,
 )
 
-_OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="black")]
 _OCCUPIED_OUTLINE = [patheffects.withStroke(linewidth=2.4, foreground="black")]
 
 
@@ -52,6 +54,12 @@ def occupied_label() -> str:
     )
 
 
+#: The grey of a chip where it has no image (outside the image's footprint, or masked as
+#: no data), and its legend label (:func:`has_nodata`; unexplained until 2026-12-07,
+#: session 45).
+NODATA_COLOUR = "#d9d9d9"
+NODATA_LABEL = "no image data"
+
 #: Legend label of the site's outline (the white dashed line on a chip).
 OUTLINE_LABEL = "site boundary"
 #: The site outline's dash pattern, on the chips and in their legend.
@@ -63,6 +71,15 @@ def outline_rings(chip: ChipImage) -> tuple[tuple[tuple[float, float], ...], ...
     part's exterior and holes (:attr:`ChipImage.site_rings`), else its ``site_outline``."""
     rings = chip.site_rings or (chip.site_outline,)
     return tuple(r for r in rings if len(r) >= 3)
+
+
+def has_nodata(chip: ChipImage) -> bool:
+    """Whether a chip shows grey where it has no image (:data:`NODATA_COLOUR`): pixels of
+    its window that are not valid."""
+    if chip.valid is None:
+        return False
+    r0, r1, c0, c1 = chip.window
+    return not bool(np.asarray(chip.valid[r0:r1, c0:c1], dtype=bool).all())
 
 
 def has_outline(chip: ChipImage) -> bool:
@@ -228,7 +245,7 @@ def draw_chip(ax: Axes, chip: ChipImage, *, fit_outlines: bool = False) -> None:
 
 def _draw_chip(ax: Axes, chip: ChipImage, *, fit_outlines: bool = False) -> None:
     r0, r1, c0, c1 = chip.window
-    ax.set_facecolor("#d9d9d9")
+    ax.set_facecolor(NODATA_COLOUR)
     ax.imshow(_rgba(chip), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1)
     for ring in outline_rings(chip):  # each yard of the site, and any hole
         xs, ys = zip(*ring, strict=True)
@@ -280,42 +297,78 @@ def _draw_chip(ax: Axes, chip: ChipImage, *, fit_outlines: bool = False) -> None
     bar.patch.set_edgecolor("none")
     ax.add_artist(bar)
 
-    d_col, d_row = north_vector(chip)
-    size = min(c1 - c0, r1 - r0)
-    arrow_len = 0.12 * size
-    tail = (
-        c1 - 0.09 * (c1 - c0) - d_col * arrow_len / 2,
-        r0 + 0.2 * (r1 - r0) - d_row * arrow_len / 2,
-    )
-    head = (tail[0] + d_col * arrow_len, tail[1] + d_row * arrow_len)
-    ax.annotate(
-        "",
-        xy=head,
-        xytext=tail,
-        zorder=5,
-        arrowprops={
-            "arrowstyle": "-|>",
-            "color": "white",
-            "linewidth": 2.0,
-            "path_effects": _OUTLINE,
-        },
-    )
-    ax.text(
-        head[0] + d_col * 0.06 * size,
-        head[1] + d_row * 0.06 * size,
-        "N",
-        color="white",
-        ha="center",
-        va="center",
-        fontsize=10,
-        fontweight="bold",
-        zorder=5,
-        path_effects=_OUTLINE,
-    )
+    _draw_north(ax, chip)
     # the axes' title and label texts exist before plain_text(): set it on them
     ax.set_title(chip.title, fontsize=10, loc="left").set_parse_math(False)
     caption = ax.set_xlabel("\n".join(chip.caption), fontsize=8, loc="left", linespacing=1.4)
     caption.set_parse_math(False)
+
+
+#: The north arrow's box (inches), in the chip's upper right corner, and its background:
+#: the scale bar's. Until 2026-12-07 (session 45) the arrow stood on the image itself,
+#: 9 % in from the right edge, where a whole site's boundary line ran through it.
+NORTH_BOX_IN = 0.5
+NORTH_MARGIN_IN = 0.06
+NORTH_FACE = "black"
+NORTH_ALPHA = 0.75
+
+
+def _draw_north(ax: Axes, chip: ChipImage) -> None:
+    """The north arrow and its "N" in a dark box in the chip's upper right corner, over
+    the image, its site boundary and its cars (:func:`north_vector`)."""
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    # inches from the axes' upper right corner, however the axes is sized
+    corner = fig.dpi_scale_trans + ScaledTranslation(1.0, 1.0, cast(Affine2DBase, ax.transAxes))
+    side, margin = NORTH_BOX_IN, NORTH_MARGIN_IN
+    x0, y0 = -margin - side, -margin - side
+    ax.add_patch(
+        Rectangle(
+            (x0, y0),
+            side,
+            side,
+            transform=corner,
+            facecolor=NORTH_FACE,
+            alpha=NORTH_ALPHA,
+            edgecolor="none",
+            zorder=6,
+            clip_on=False,
+        )
+    )
+    d_col, d_row = north_vector(chip)
+    dx, dy = d_col, -d_row  # rows run down the page
+    cx, cy = x0 + side / 2.0, y0 + side / 2.0 - 0.04
+    arrow_len = 0.26
+    tail = (cx - dx * arrow_len / 2.0, cy - dy * arrow_len / 2.0)
+    head = (cx + dx * arrow_len / 2.0, cy + dy * arrow_len / 2.0)
+    ax.annotate(
+        "",
+        xy=head,
+        xytext=tail,
+        xycoords=corner,
+        textcoords=corner,
+        zorder=7,
+        annotation_clip=False,
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": "white",
+            "linewidth": 1.6,
+            "mutation_scale": 9,
+        },
+    )
+    ax.text(
+        head[0] + dx * 0.08,
+        head[1] + dy * 0.08,
+        "N",
+        transform=corner,
+        color="white",
+        ha="center",
+        va="center",
+        fontsize=8,
+        fontweight="bold",
+        zorder=7,
+        clip_on=False,
+    )
 
 
 def draw_legend(
@@ -325,15 +378,29 @@ def draw_legend(
     *,
     occupied: bool = False,
     outline: bool = False,
+    nodata: bool = False,
     bottom: float = 0.0,
-) -> None:
+    top: float | None = None,
+) -> Legend | None:
     """A figure legend for the classes present (and covered loads, if any), the
     analyst's outlines when a chip draws them, ``occupied`` track when one does, and
     the site's boundary when a chip draws it (``outline``: its white dashed line was
     explained nowhere until 2026-12-05). ``bottom``: the figure fraction it stands on
-    (above a list at a PDF page's foot); by default the figure's lower edge."""
+    (above a list at a PDF page's foot); by default the figure's lower edge. ``top``: the
+    figure fraction it hangs from instead (a PDF page's legend right under its chips,
+    since 2026-12-07, session 45: it stood at the page's foot). ``nodata``: a chip shows
+    grey where it has no image (:func:`has_nodata`)."""
     with plain_text():
-        _draw_legend(fig, detections, analyst, occupied=occupied, outline=outline, bottom=bottom)
+        return _draw_legend(
+            fig,
+            detections,
+            analyst,
+            occupied=occupied,
+            outline=outline,
+            nodata=nodata,
+            bottom=bottom,
+            top=top,
+        )
 
 
 def _draw_legend(
@@ -343,8 +410,10 @@ def _draw_legend(
     *,
     occupied: bool = False,
     outline: bool = False,
+    nodata: bool = False,
     bottom: float = 0.0,
-) -> None:
+    top: float | None = None,
+) -> Legend | None:
     dets = list(detections)
     drawn = list(analyst)
     classes = class_order({d.cls for d in dets})
@@ -385,15 +454,28 @@ def _draw_legend(
                 label=OUTLINE_LABEL,
             )
         )
-    if handles:
-        fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncols=min(len(handles), 8),
-            fontsize=8,
-            frameon=False,
-            **({"bbox_to_anchor": (0.5, bottom)} if bottom else {}),
+    if nodata:
+        handles.append(
+            Patch(facecolor=NODATA_COLOUR, edgecolor="#999999", linewidth=0.6, label=NODATA_LABEL)
         )
+    if not handles:
+        return None
+    if top is not None:
+        place: dict[str, Any] = {"loc": "upper center", "bbox_to_anchor": (0.5, top)}
+    else:
+        place = {"loc": "outside lower center"}
+        if bottom:
+            place["bbox_to_anchor"] = (0.5, bottom)
+    # as many columns as the figure's width holds: a chip alone (5.5 inches) cut off the
+    # first and last of six entries in one row (session 45, with "no image data")
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ncols = min(len(handles), 8)
+    while True:
+        legend = fig.legend(handles=handles, ncols=ncols, fontsize=8, frameon=False, **place)
+        if ncols == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return legend
+        legend.remove()
+        ncols -= 1
 
 
 def _chip_size(chip: ChipImage, width: float) -> tuple[float, float]:
@@ -402,11 +484,18 @@ def _chip_size(chip: ChipImage, width: float) -> tuple[float, float]:
     return width, min(max(width * aspect, 2.0), 2.2 * width) + 1.0
 
 
+#: The height (inches) a chip alone gives a second row of its legend.
+CHIP_LEGEND_ROW_IN = 0.3
+
+
 def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
     """One chip as a figure, with a class legend (CJK text: :func:`~railwatch.report.
     fonts.cjk_text`)."""
     with fonts.cjk_text():
-        fig = new_figure(*_chip_size(chip, width))
+        w, h = _chip_size(chip, width)
+        # room for a legend of two rows: six entries (with "no image data") do not fit
+        # one row 5.5 inches wide (session 45)
+        fig = new_figure(w, h + CHIP_LEGEND_ROW_IN)
         draw_chip(fig.add_subplot(), chip)
         draw_legend(
             fig,
@@ -414,6 +503,7 @@ def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
             chip.analyst,
             occupied=bool(chip.occupied),
             outline=has_outline(chip),
+            nodata=has_nodata(chip),
         )
     return fig
 
@@ -449,6 +539,7 @@ def pair_figure(before: ChipImage, after: ChipImage, *, width: float = 10.0) -> 
             [*before.analyst, *after.analyst],
             occupied=bool(before.occupied or after.occupied),
             outline=has_outline(before) or has_outline(after),
+            nodata=has_nodata(before) or has_nodata(after),
         )
     return fig
 

@@ -56,9 +56,10 @@ def data_uri(payload: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
 
 
-def chart_svg(data: ReportData) -> bytes:
+def chart_svg(data: ReportData, *, narrow: bool = False) -> bytes:
     """The report's time-series chart as SVG (its title in the CJK font too, when that
-    is installed: :func:`~railwatch.report.fonts.cjk_text`)."""
+    is installed: :func:`~railwatch.report.fonts.cjk_text`); ``narrow``: the rendering a
+    phone shows (:func:`~railwatch.report.charts.timeseries_figure`)."""
     with cjk_text():  # made and written under its lock (fonts.drawing)
         fig = timeseries_figure(
             data.scenes,
@@ -68,6 +69,7 @@ def chart_svg(data: ReportData) -> bytes:
             title=chart_title(data.site),
             utc_offset=data.utc_offset,
             period=data.headline.period,
+            narrow=narrow,
         )
         return to_svg(fig)
 
@@ -150,6 +152,7 @@ def render_html(data: ReportData, on_step: Callable[[str, int, int], None] | Non
     if on_step is not None:
         on_step(STEP_CHART, 0, 1)
     chart_uri = data_uri(chart_svg(data), "image/svg+xml")
+    chart_narrow_uri = data_uri(chart_svg(data, narrow=True), "image/svg+xml")
     lone = lone_image_jpeg(data)
     if on_step is not None:
         on_step(STEP_CHART, 1, 1)
@@ -162,6 +165,7 @@ def render_html(data: ReportData, on_step: Callable[[str, int, int], None] | Non
         version=__version__,
         period=fmt_period(data.headline.period),
         chart_uri=chart_uri,
+        chart_narrow_uri=chart_narrow_uri,
         lone_uri=data_uri(lone, "image/jpeg") if lone is not None else "",
         lone_words=lone_image_words(data),
         beyond_axis=beyond_axis_words(data.scenes, data.baseline),

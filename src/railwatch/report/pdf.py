@@ -20,8 +20,9 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
-from matplotlib.text import Annotation
+from matplotlib.text import Annotation, Text
 
 from railwatch import __version__
 from railwatch.detect.base import series_label
@@ -38,7 +39,7 @@ from railwatch.report.charts import (
     new_figure,
     pdf_text,
 )
-from railwatch.report.chips import draw_chip, draw_legend, has_outline
+from railwatch.report.chips import draw_chip, draw_legend, has_nodata, has_outline
 from railwatch.report.fonts import drawing, font_rc
 from railwatch.report.format import (
     acknowledged_text,
@@ -475,6 +476,7 @@ def _evidence_page(
     lift = _foot_height(foot) if foot is not None else 0.0
     chips = [c for c in (ev.before, ev.after) if c is not None]
     chip_axes: list[Axes] = []
+    legend: Legend | None = None
     if chips:
         width = 0.92 / len(chips)  # a landscape page holds even wide pairs side by side
         # the chips' box starts under the alert's text and their titles, however many
@@ -491,13 +493,14 @@ def _evidence_page(
             chip_axes.append(ax)
             # thin outlines: at about 5 inches for 800 m a car is 1.5 pt wide
             draw_chip(ax, chip, fit_outlines=True)
-        draw_legend(
+        legend = draw_legend(
             fig,
             [d for c in chips for d in c.detections],
             [d for c in chips for d in c.analyst],
             occupied=any(c.occupied for c in chips),
             outline=any(has_outline(c) for c in chips),
-            bottom=lift,
+            nodata=any(has_nodata(c) for c in chips),
+            top=0.2 + lift,  # moved right under the chips' captions below
         )
     notes = list(ev.notes)
     if ev.before is not None:
@@ -515,20 +518,50 @@ def _evidence_page(
             0,
             f"Left: before ({which}); right: alert image; same site grid, same ground extent.",
         )
+    note = None
     if notes:
         wrapped = _wrap("\n".join(notes), 170, 8)
         note = fig.text(0.04, 0.1 + lift, wrapped, fontsize=8, color="#5f6b76", va="bottom")
-        if chip_axes:
-            # right under the images' captions, where the images leave room above the
-            # legend (a wide pair stands at the top of its box since session 39)
-            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-            boxes = [b for ax in chip_axes if (b := ax.get_tightbbox(renderer)) is not None]
-            y = min((b.y0 for b in boxes), default=0.0) / fig.bbox.height - NOTE_GAP
-            if y - _text_height(wrapped, 8) >= 0.1 + lift:
-                note.set_y(y)
-                note.set_verticalalignment("top")
+    if chip_axes:
+        _stack_under(fig, chip_axes, legend, note, lift + FLOOR)
     _draw_foot(fig, foot, head)
     return fig
+
+
+#: Space between the chips' captions and their legend (figure fraction).
+LEGEND_GAP = 0.01
+#: The lowest the chips' notes reach (figure fraction above the list at the page's foot).
+FLOOR = 0.035
+
+
+def _stack_under(
+    fig: Figure, chip_axes: Sequence[Axes], legend: Legend | None, note: Text | None, floor: float
+) -> None:
+    """Hang the legend right under the chips' captions and the notes right under it;
+    where the notes would reach below ``floor``, raise the chips' box's lower edge by
+    as much (the chips stand at its top, smaller). Until 2026-12-07 (session 45) the
+    legend stood at the page's foot, some 300 px at 90 dpi below a pair of chips."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    height = fig.bbox.height
+    for _ in range(4):
+        boxes = [b for ax in chip_axes if (b := ax.get_tightbbox(renderer)) is not None]
+        y = min((b.y0 for b in boxes), default=0.0) / height - LEGEND_GAP
+        if legend is not None:
+            legend.set_bbox_to_anchor((0.5, y), transform=fig.transFigure)
+            y = legend.get_window_extent(renderer).y0 / height - NOTE_GAP
+        low = y
+        if note is not None:
+            note.set_y(y)
+            note.set_verticalalignment("top")
+            low = note.get_window_extent(renderer).y0 / height
+        over = floor - low
+        if over <= 1e-3:
+            return
+        for ax in chip_axes:
+            x0, y0, w, h = ax.get_position(original=True).bounds
+            if h - over < 0.1:
+                return
+            ax.set_position((x0, y0 + over, w, h - over))
 
 
 #: Room between an alert's text and the top of its images' box (figure fraction): their
@@ -570,20 +603,23 @@ def _lone_page(data: ReportData, foot: _AlertList | None = None) -> Figure:
     fig.text(0.04, 0.87, _wrap(lone_image_words(data), 150, 10), fontsize=10, va="top")
     lift = _foot_height(foot) if foot is not None else 0.0
     chip = data.lone_image
+    legend: Legend | None = None
     if chip is not None:
         ax = fig.add_axes((0.05, 0.2 + lift, 0.9, 0.58 - lift))
         ax.set_anchor("N")  # under the words above it, as an alert's images (session 39)
         draw_chip(ax, chip, fit_outlines=True)
-        draw_legend(
+        legend = draw_legend(
             fig,
             chip.detections,
             chip.analyst,
             occupied=bool(chip.occupied),
             outline=has_outline(chip),
-            bottom=lift,
+            nodata=has_nodata(chip),
+            top=0.2 + lift,  # moved right under the chip's caption below
         )
+    note = None
     if data.lone_notes:
-        fig.text(
+        note = fig.text(
             0.04,
             0.1 + lift,
             _wrap("\n".join(data.lone_notes), 170, 8),
@@ -591,6 +627,8 @@ def _lone_page(data: ReportData, foot: _AlertList | None = None) -> Figure:
             color="#5f6b76",
             va="bottom",
         )
+    if chip is not None:
+        _stack_under(fig, [ax], legend, note, lift + FLOOR)
     _draw_foot(fig, foot)
     return fig
 
