@@ -258,7 +258,6 @@ def _baseline_track_one(
     the series' noise. The records are the method's own images' (as before)."""
     from railwatch.analysis.baseline import trailing_record
     from railwatch.analysis.series import at_site, build_series
-    from railwatch.analysis.types import CountPoint
 
     cfg = _alert_settings(settings)
     counted = sorted(
@@ -267,20 +266,7 @@ def _baseline_track_one(
     )
     if not counted:
         return []
-    points = [
-        CountPoint(
-            when=r.when,
-            count=float(r.total or 0.0),
-            cls="all",
-            clear_fraction=r.clear_fraction,
-            coverage=r.coverage,
-            method=r.method or "objects",
-            scene_id=r.scene_id,
-            gsd=r.gsd,
-            reviewed=r.reviewed,
-        )
-        for r in counted
-    ]
+    points = [replace(_total_point(r), low=None, high=None) for r in counted]
     series = build_series(at_site(points, counted[0].utc_offset))["all"]
     days, values = series.arrays()
     index = {p.when.date(): i for i, p in enumerate(series.points)}
@@ -347,31 +333,37 @@ def _of_rows(
     return points, traces
 
 
+def _total_point(r: SceneRow) -> CountPoint:
+    """The site total of a counted image as the analysis reads it from storage."""
+    from railwatch.analysis.types import CountPoint
+
+    return CountPoint(
+        when=r.when,
+        count=float(r.total or 0.0),
+        low=r.low,
+        high=r.high,
+        cls="all",
+        clear_fraction=r.clear_fraction,
+        coverage=r.coverage,
+        method=r.method or "objects",
+        scene_id=r.scene_id,
+        gsd=r.gsd,
+        reviewed=r.reviewed,
+    )
+
+
 def _series_points(rows: Sequence[SceneRow], cls: str) -> tuple[CountPoint, ...]:
     """The points the analysis reads of the site total and, for another class, of ``cls``
     (``storage.repo.count_series``): one per counted image (a presence image's flag too,
     which ``split_by_method`` leaves out), with its interval, method, quality and whether
     the count is an analyst's. A class a method cannot tell has no count (None); one it
     can but was not stored is 0."""
-    from railwatch.analysis.types import CountPoint
 
     out: list[CountPoint] = []
     for r in rows:
         if not r.counted:
             continue
-        total = CountPoint(
-            when=r.when,
-            count=float(r.total or 0.0),
-            low=r.low,
-            high=r.high,
-            cls="all",
-            clear_fraction=r.clear_fraction,
-            coverage=r.coverage,
-            method=r.method or "objects",
-            scene_id=r.scene_id,
-            gsd=r.gsd,
-            reviewed=r.reviewed,
-        )
+        total = _total_point(r)
         out.append(total)
         if cls in ("all", "total"):
             continue
