@@ -276,18 +276,18 @@ def _baseline_track_one(
     for row in counted:
         i = index[row.day]
         base = baselines.get(row.day)
-        centre, spread = (base.centre, base.spread) if base is not None else (None, None)
+        centre = low = high = None
+        if base is not None and base.centre is not None and base.spread is not None:
+            centre = base.centre
+            low = max(centre - BAND_SPREADS * base.spread, 0.0)
+            high = centre + BAND_SPREADS * base.spread
         rec = trailing_record(days, values, i, cfg.record_years) if i > 0 else None
         out.append(
             BaselinePoint(
                 when=row.when,
                 centre=centre,
-                low=max(centre - BAND_SPREADS * spread, 0.0)
-                if centre is not None and spread is not None
-                else None,
-                high=centre + BAND_SPREADS * spread
-                if centre is not None and spread is not None
-                else None,
+                low=low,
+                high=high,
                 record=rec.value if rec else None,
                 judged_record=judged[i],
             )
