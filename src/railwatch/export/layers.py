@@ -75,7 +75,14 @@ def _layer(
 
 #: Column types: int, float, bool, str, datetime (UTC), date (a local day, YYYY-MM-DD text
 #: in the records, the CSV and GeoJSON; a date column in GeoPackage and GeoParquet:
-#: ``export.gis``); all nullable except ids.
+#: ``export.gis``); all nullable except ids. What is unknown or does not apply is None
+#: (GeoJSON null, a GeoPackage or GeoParquet NULL, an empty CSV cell), never ``""``: a
+#: sensor, error, quality source or detector not recorded, the ``method`` of an image
+#: without a count, the ``no_count_reason`` of one with a count, the ``reasons`` of an
+#: image not judged yet (2026-12-07, session 46: they were empty strings, which GIS
+#: tools and pandas read as a value, so ``sensor IS NULL`` found none). What is known
+#: and empty stays ``""``: a site's ``description`` and ``tags`` as stored (none given),
+#: a judged image's ``reasons`` when it has none.
 SITE_SCHEMA = (
     ("site_id", "int"), ("name", "str"), ("description", "str"), ("tags", "str"),
     ("utm_crs", "str"), ("area_km2", "float"), ("created_at", "datetime"),
@@ -87,7 +94,7 @@ def site_layer(site: Site) -> Layer:
     rec = {
         "site_id": site.id,
         "name": site.name,
-        "description": site.description or "",
+        "description": site.description if site.description is not None else "",
         "tags": ",".join(site.tags or []),
         "utm_crs": site.utm_crs,
         "area_km2": float(site.area_km2),
@@ -127,7 +134,7 @@ def scene_layer(scenes: list[Scene]) -> Layer:
         {
             "scene_id": s.id,
             "acquired": s.acquired_at,
-            "sensor": s.sensor or "",
+            "sensor": s.sensor or None,
             "gsd": float(s.gsd),
             "uri": s.uri,
             "content_hash": s.content_hash,
@@ -149,11 +156,12 @@ def scene_layer(scenes: list[Scene]) -> Layer:
             "haze_fraction": s.haze_fraction,
             "snow_fraction": s.snow_fraction,
             "nodata_fraction": s.nodata_fraction,
-            "reasons": "; ".join(s.reasons or []),
-            "error": s.error or "",
-            "quality_source": s.quality_source or "",
-            "detector": s.detector or "",
-            "detector_version": s.detector_version or "",
+            # not judged yet (not processed): null; judged, none: "" (it has none)
+            "reasons": "; ".join(s.reasons or []) if s.reasons or s.usable is not None else None,
+            "error": s.error or None,
+            "quality_source": s.quality_source or None,
+            "detector": s.detector or None,
+            "detector_version": s.detector_version or None,
             "date_source": s.date_source,
         }
         for s in scenes
@@ -294,7 +302,7 @@ def _analyst_records(
             "detection_id": None,
             "scene_id": scene.id,
             "acquired": scene.acquired_at,
-            "sensor": scene.sensor or "",
+            "sensor": scene.sensor or None,
             "gsd": float(scene.gsd),
             "class": str(car["cls"]),
             "cls": str(car["cls"]),  # the same, its name before session 39 (one release)
@@ -343,7 +351,7 @@ def detection_layer(
             "detection_id": d.id,
             "scene_id": d.scene_id,
             "acquired": scene.acquired_at,
-            "sensor": scene.sensor or "",
+            "sensor": scene.sensor or None,
             "gsd": float(scene.gsd),
             "class": d.cls,
             "cls": d.cls,  # the same, its name before session 39 (one release)
@@ -403,7 +411,7 @@ def occupied_layer(scenes: list[Scene]) -> Layer:
                 {
                     "scene_id": s.id,
                     "date": s.acquired_at,
-                    "sensor": s.sensor or "",
+                    "sensor": s.sensor or None,
                     "gsd": float(s.gsd),
                     "length_m": float(run.length_m),
                     "car_equivalents": float(run.length_m) / CONVENTIONAL_CAR_M,
@@ -426,8 +434,8 @@ COUNT_SCHEMA = (
 REVIEW_COLUMNS: tuple[str, ...] = ("reviewed", "detector_count")
 
 
-def _no_count_reason(scene: Scene, counted: bool, presence: bool, site: str) -> str:
-    """Why an image has no count (empty when it has one): its quality reasons, its
+def _no_count_reason(scene: Scene, counted: bool, presence: bool, site: str) -> str | None:
+    """Why an image has no count (None when it has one): its quality reasons, its
     failure, not processed yet, or a presence flag (10 m) that is no count of cars. A
     failure's command is written for ``site`` (:func:`railwatch.counting.name_site`, as
     ``scene list``, the API and the report give it; 2026-12-06, session 41: the stored
@@ -435,7 +443,7 @@ def _no_count_reason(scene: Scene, counted: bool, presence: bool, site: str) -> 
     from railwatch.counting import name_site
 
     if counted:
-        return ""
+        return None
     if presence:
         return "a long-train flag (10 m and coarser), not a count of cars"
     if scene.status == "failed":
@@ -486,13 +494,13 @@ def count_layer(
         rec: dict[str, Any] = {
             "date": s.acquired_at,
             "scene_id": s.id,
-            "sensor": s.sensor or "",
+            "sensor": s.sensor or None,
             "gsd": float(s.gsd),
             "usable": bool(s.usable) if s.usable is not None else None,
             "status": s.status,
             "clear_fraction": s.clear_fraction,
             "coverage": scene_coverage(s),
-            "method": total.method if total is not None else "",
+            "method": total.method if total is not None else None,
             "count": total.count if counted and total is not None else None,
             "low": total.low if counted and total is not None else None,
             "high": total.high if counted and total is not None else None,

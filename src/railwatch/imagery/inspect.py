@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -59,6 +61,7 @@ from railwatch.imagery.dates import (
 from railwatch.imagery.scan import PICTURE_SUFFIXES
 
 __all__ = [
+    "ALPHA_AS_DATA_KEY",
     "DATE_ONLY_KEY",
     "ITEM_SCALING_KEY",
     "CorruptImageError",
@@ -68,10 +71,14 @@ __all__ = [
     "NotGeoreferencedError",
     "SceneInfo",
     "UnsupportedFormatError",
+    "alpha_as_data",
+    "alpha_as_data_text",
+    "alpha_band",
     "band_scaling",
     "check_overlap",
     "crs_text",
     "data_mask",
+    "data_view",
     "file_sha256",
     "gdal_env",
     "gdal_path",
@@ -102,6 +109,8 @@ __all__ = [
     "uri_scheme",
     "vrt_sources_error",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class CorruptImageError(ImageryError):
@@ -396,6 +405,7 @@ def inspect_scene(
         colorinterp = [ci.name for ci in ds.colorinterp]
         bands_unlabelled = unlabelled_bands(ds)
         hidden_alpha = undeclared_alpha(ds)
+        as_data = alpha_as_data(ds)
         has_overviews = bool(ds.overviews(1))
         eight_bit = eight_bit_values(ds)
         width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
@@ -423,6 +433,8 @@ def inspect_scene(
         metadata["bands_unlabelled"] = True
     if hidden_alpha is not None:
         metadata["undeclared_alpha"] = hidden_alpha
+    if as_data is not None:
+        metadata[ALPHA_AS_DATA_KEY] = {"band": as_data[0], "why": as_data[1]}
     if eight_bit is not None:
         metadata["eight_bit_values"] = eight_bit
     if "CLOUDCOVER" in imagery_tags:
@@ -575,7 +587,7 @@ def _undeclared_fill_of(
     window's edge is measured within it only, so smaller (2026-12-06, session 39)."""
     from railwatch.imagery.read import undeclared_fill
 
-    if ds.nodata is not None or item_nodata is not None or ColorInterp.alpha in ds.colorinterp:
+    if ds.nodata is not None or item_nodata is not None or alpha_band(ds) is not None:
         return None
     if ColorInterp.palette in ds.colorinterp or _alpha_candidate(ds) is not None:
         return None
@@ -934,8 +946,12 @@ def _data_bands(ds: Any, hidden: int | Literal["read"] | None = "read") -> list[
     undeclared (``hidden``, told by :func:`undeclared_alpha` by default)."""
     if hidden == "read":
         hidden = undeclared_alpha(ds)
+    data = alpha_as_data(ds)  # labelled alpha, but data (session 46)
+    kept = data[0] if data is not None else None
     bands = [
-        i + 1 for i, ci in enumerate(ds.colorinterp) if ci != ColorInterp.alpha and i + 1 != hidden
+        i + 1
+        for i, ci in enumerate(ds.colorinterp)
+        if (ci != ColorInterp.alpha or i + 1 == kept) and i + 1 != hidden
     ]
     return bands[:3] or [1]
 
@@ -1016,6 +1032,163 @@ def _alpha_candidate(ds: Any) -> int | None:
     return int(count)
 
 
+#: Words of a band's description that name a spectral band: a band GDAL labels alpha
+#: but so described is image data (2026-12-07, session 46).
+_SPECTRAL_NAME = re.compile(
+    r"(?<![a-z])(nir\d?|near[\s_-]*infra[\s_-]*red|infra[\s_-]*red|red[\s_-]*edge\d?|"
+    r"swir\d?|short[\s_-]*wave[\s_-]*infra[\s_-]*red|pan|panchromatic|coastal|yellow|"
+    r"thermal|tir\d?)(?![a-z])",
+    re.IGNORECASE,
+)
+#: Words of a band's description that say it is a mask: such a band labelled alpha is
+#: transparency, whatever its values.
+_MASK_NAME = re.compile(r"(?<![a-z])(alpha|mask|transparen\w*|opacity)(?![a-z])", re.IGNORECASE)
+#: Least share of a labelled alpha band's sampled values that are 0 or its highest
+#: value for it to be read as transparency (a mask: opaque and transparent, a few soft
+#: or averaged edge pixels between); a near-infrared band holds mostly values between.
+ALPHA_MASK_SHARE = 0.95
+_judged: weakref.WeakKeyDictionary[Any, tuple[int, str] | None] = weakref.WeakKeyDictionary()
+_told: set[str] = set()
+#: Metadata key of a scene whose band labelled alpha is read as data (``inspect_scene``):
+#: ``{"band": 4, "why": "..."}``.
+ALPHA_AS_DATA_KEY = "alpha_as_data"
+
+
+def alpha_as_data(ds: Any) -> tuple[int, str] | None:
+    """The band (1-based) of an open dataset that GDAL labels alpha but that is read as
+    image data, and why (a few words), else None (2026-12-07, session 46).
+
+    Four 8- or 16-bit bands written as RGB with an extra sample (``ALPHA=YES``, or
+    ExtraSamples alpha, the default of several writers) have their 4th band labelled
+    alpha, also when it holds near-infrared: read as transparency, every pixel where the
+    NIR is 0 (water, shadow) was no data (a file with NIR 0 over half its area was
+    "49 % covered"). The last band labelled alpha, from the 4th on, is data when its
+    description names a spectral band (NIR, near infrared, red edge, SWIR, pan, ...), or,
+    its description naming none (nor alpha or mask), when its values are not a mask: of
+    a sample read down to about 1024 px (:func:`undeclared_alpha`'s), under
+    :data:`ALPHA_MASK_SHARE` are 0 or its highest value. A true alpha band (0 and 255,
+    a transparent border, soft edges) stays transparency. Judged once per open dataset;
+    said once per file (a warning in the log: ``ingest``, ``process``, ``detect``)."""
+    try:
+        return _judged[ds]
+    except (KeyError, TypeError):
+        pass
+    found = _judge_alpha(ds)
+    with suppress(TypeError):  # not weakly referable: judged again next time
+        _judged[ds] = found
+    if found is not None:
+        name = Path(str(ds.name)).name
+        if name not in _told:
+            _told.add(name)
+            log.warning("%s", alpha_as_data_text(name, *found))
+    return found
+
+
+def alpha_as_data_text(name: str, band: int, why: str) -> str:
+    """What is said of a file whose band ``band`` labelled alpha is read as data."""
+    return (
+        f"{name}: band {band} is labelled alpha (transparency) but {why}: it is read as "
+        "image data (near-infrared or another band), not as transparency, so its dark "
+        "pixels are not taken as no data. If it really is transparency, make it the "
+        f"file's mask: gdal_translate -b 1 -b 2 -b 3 -mask {band} {name} OUT.tif"
+    )
+
+
+def _judge_alpha(ds: Any) -> tuple[int, str] | None:
+    """:func:`alpha_as_data`, not cached."""
+    ci = list(ds.colorinterp)
+    labelled = [i + 1 for i, c in enumerate(ci) if c == ColorInterp.alpha]
+    if not labelled or labelled[-1] < 4:
+        return None
+    band = labelled[-1]
+    text = str((ds.descriptions or [None] * ds.count)[band - 1] or "").strip()
+    if text and _MASK_NAME.search(text):
+        return None
+    if text and _SPECTRAL_NAME.search(text):
+        return band, f"its description says {text!r}"
+    if np.dtype(ds.dtypes[band - 1]).kind not in "ui":
+        return None  # a float alpha band: none seen; left as GDAL reads it
+    values = _alpha_sample(ds, band).ravel()
+    if values.size == 0:
+        return None
+    top = values.max()
+    share = float(np.count_nonzero((values == 0) | (values == top))) / values.size
+    if share >= ALPHA_MASK_SHARE:
+        return None
+    between = f"{1 - share:.0%} of them between 0 and {int(top)}"
+    return band, f"its values are not a mask ({between})"
+
+
+def alpha_band(ds: Any) -> int | None:
+    """The 1-based index of the band of an open dataset that is its transparency: its
+    last band labelled alpha, unless that is read as data (:func:`alpha_as_data`);
+    None when it has none."""
+    labelled = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
+    if not labelled:
+        return None
+    found = alpha_as_data(ds)
+    return None if found is not None and found[0] == labelled[-1] else labelled[-1]
+
+
+#: GDAL's names of the pixel types a scene may have (:data:`_SUPPORTED_DTYPES`).
+_GDAL_TYPES = {
+    "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
+    "uint32": "UInt32", "int32": "Int32", "float32": "Float32", "float64": "Float64",
+}  # fmt: skip
+
+
+@contextmanager
+def data_view(ds: Any, *, overview_level: int | None = None) -> Iterator[Any]:
+    """``ds`` itself, or, where its band labelled alpha is data (:func:`alpha_as_data`),
+    the same file opened through a VRT that labels that band undefined: GDAL's warp
+    (``WarpedVRT``) and masks take a band labelled alpha as the mask whatever is asked
+    (rasterio refuses ``add_alpha`` beside it), so the pipeline warps this view. The
+    view keeps the georeference, band types, descriptions, colour labels, nodata values,
+    scales and offsets (``overview_level``: the overview ``ds`` was opened at)."""
+    found = alpha_as_data(ds)
+    if found is None or ds.crs is None or ds.transform.is_identity:
+        yield ds  # (an image placed by GCPs only is warped as GDAL labels it)
+        return
+    with rasterio.open(_relabelled_vrt(ds, found[0], overview_level)) as view:
+        _judged[view] = None
+        yield view
+
+
+def _relabelled_vrt(ds: Any, band: int, overview_level: int | None) -> str:
+    """The VRT (XML text) of ``ds`` with ``band`` labelled undefined (:func:`data_view`)."""
+    from xml.sax.saxutils import escape
+
+    src = escape(str(ds.name))
+    opts = (
+        f'<OpenOptions><OOI key="OVERVIEW_LEVEL">{overview_level}</OOI></OpenOptions>'
+        if overview_level is not None
+        else ""
+    )
+    parts = []
+    for i in range(1, ds.count + 1):
+        ci = "Undefined" if i == band else ds.colorinterp[i - 1].name.capitalize()
+        extra = f"<ColorInterp>{ci}</ColorInterp>"
+        if (text := ds.descriptions[i - 1]) is not None:
+            extra += f"<Description>{escape(text)}</Description>"
+        if (nd := ds.nodatavals[i - 1]) is not None:
+            extra += f"<NoDataValue>{nd!r}</NoDataValue>"
+        if ds.offsets[i - 1] != 0.0:
+            extra += f"<Offset>{ds.offsets[i - 1]!r}</Offset>"
+        if ds.scales[i - 1] != 1.0:
+            extra += f"<Scale>{ds.scales[i - 1]!r}</Scale>"
+        parts.append(
+            f'<VRTRasterBand dataType="{_GDAL_TYPES[ds.dtypes[i - 1]]}" band="{i}">{extra}'
+            f'<SimpleSource><SourceFilename relativeToVRT="0">{src}</SourceFilename>{opts}'
+            f"<SourceBand>{i}</SourceBand></SimpleSource></VRTRasterBand>"
+        )
+    gt = ", ".join(repr(float(x)) for x in ds.transform.to_gdal())
+    return (
+        f'<VRTDataset rasterXSize="{ds.width}" rasterYSize="{ds.height}">'
+        f"<SRS>{escape(ds.crs.to_wkt())}</SRS><GeoTransform>{gt}</GeoTransform>"
+        f"{''.join(parts)}</VRTDataset>"
+    )
+
+
 def takes_item_nodata(ds: Any) -> bool:
     """Whether the nodata value a STAC item declares for an open dataset applies to it
     (``imagery.read.item_nodata_of``): only where the file says nothing itself of which
@@ -1031,7 +1204,7 @@ def takes_item_nodata(ds: Any) -> bool:
 def _takes_item_nodata(ds: Any, hidden_alpha: Callable[[Any], int | None]) -> bool:
     """:func:`takes_item_nodata`, with the file's undeclared alpha band (if any) told by
     ``hidden_alpha`` (called only where it matters)."""
-    if ds.nodata is not None or ColorInterp.alpha in ds.colorinterp or own_mask(ds):
+    if ds.nodata is not None or alpha_band(ds) is not None or own_mask(ds):
         return False
     return hidden_alpha(ds) is None
 
@@ -1054,17 +1227,21 @@ def shadowed_alpha(ds: Any) -> int | None:
     rule, without the warning (session 31)."""
     if ds.nodata is None:
         return None
-    alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
-    if not alpha or any(MaskFlags.per_dataset in f for f in ds.mask_flag_enums):
+    alpha = alpha_band(ds)  # not a band labelled alpha that is data (session 46)
+    if alpha is None or any(MaskFlags.per_dataset in f for f in ds.mask_flag_enums):
         return None
-    return alpha[-1]
+    return alpha
 
 
 def data_mask(ds: Any, **kwargs: Any) -> np.ndarray:
     """``ds.dataset_mask(**kwargs)`` (uint8, 0 no data, 255 data; ``window``,
     ``out_shape``), but of a file whose nodata value shadows its alpha band
     (:func:`shadowed_alpha`) its alpha band read at the same window and shape (what
-    rasterio's dataset mask gives for a 4-band file), without rasterio's warning."""
+    rasterio's dataset mask gives for a 4-band file), without rasterio's warning. Of a
+    file whose band labelled alpha is data (:func:`alpha_as_data`; GDAL's mask would be
+    that band) the mask of its nodata value, else every pixel (session 46)."""
+    if alpha_as_data(ds) is not None:
+        return _data_alpha_mask(ds, **kwargs)
     alpha = shadowed_alpha(ds)
     if alpha is None:
         return np.asarray(ds.dataset_mask(**kwargs))
@@ -1075,7 +1252,16 @@ def read_masked(ds: Any, bands: Sequence[int], **kwargs: Any) -> np.ma.MaskedArr
     """``ds.read(bands, masked=True, **kwargs)``, but of a file whose nodata value
     shadows its alpha band (:func:`shadowed_alpha`) masked where its alpha band is 0,
     as :func:`data_mask` and the pipeline read it (GDAL's masks would be the nodata
-    value's, band by band, with rasterio's warning)."""
+    value's, band by band, with rasterio's warning). Of a file whose band labelled alpha
+    is data (:func:`alpha_as_data`) masked where each band holds the nodata value, if the
+    file has one (session 46)."""
+    if alpha_as_data(ds) is not None:
+        data = np.asarray(ds.read(list(bands), **kwargs))
+        nodata = ds.nodata
+        if nodata is None:
+            return np.ma.MaskedArray(data, mask=np.zeros(data.shape, dtype=bool))
+        empty = np.isnan(data) if math.isnan(nodata) else data == data.dtype.type(nodata)
+        return np.ma.MaskedArray(data, mask=empty)
     alpha = shadowed_alpha(ds)
     if alpha is None:
         return np.ma.asarray(ds.read(list(bands), masked=True, **kwargs))
@@ -1084,6 +1270,29 @@ def read_masked(ds: Any, bands: Sequence[int], **kwargs: Any) -> np.ma.MaskedArr
         kwargs = {**kwargs, "out_shape": tuple(kwargs["out_shape"])[-2:]}
     clear = np.asarray(ds.read(alpha, **kwargs)) == 0
     return np.ma.MaskedArray(data, mask=np.broadcast_to(clear, data.shape).copy())
+
+
+def _data_alpha_mask(ds: Any, **kwargs: Any) -> np.ndarray:
+    """:func:`data_mask` of a file whose band labelled alpha is data: where any band
+    (that one too) is not its nodata value, as GDAL's nodata masks make rasterio's
+    dataset mask; 255 everywhere without a nodata value."""
+    if ds.nodata is not None:
+        if kwargs.get("out_shape") is not None:  # one band's (rows, cols): every band's
+            kwargs = {**kwargs, "out_shape": (ds.count, *tuple(kwargs["out_shape"])[-2:])}
+        data = np.asarray(ds.read(**kwargs))
+        nodata = ds.nodata
+        empty = np.isnan(data) if math.isnan(nodata) else data == data.dtype.type(nodata)
+        return np.where(empty.all(axis=0), 0, 255).astype(np.uint8)
+    shape = kwargs.get("out_shape")
+    if shape is not None:
+        rows, cols = tuple(shape)[-2:]
+    elif (win := kwargs.get("window")) is not None:
+        if not isinstance(win, rasterio.windows.Window):
+            win = rasterio.windows.Window.from_slices(*win)
+        rows, cols = round(win.height), round(win.width)
+    else:
+        rows, cols = ds.height, ds.width
+    return np.full((rows, cols), 255, dtype=np.uint8)
 
 
 def _alpha_sample(ds: Any, band: int) -> np.ndarray:
@@ -1408,11 +1617,11 @@ def _valid_given(
     if nodata is not None and shadowed_alpha(ds) is None:
         empty = np.isnan(data) if math.isnan(nodata) else data == data.dtype.type(nodata)
         valid &= ~empty.all(axis=0)
-    alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
-    if not alpha and hidden is not None:
-        alpha = [hidden]
-    if alpha:
-        valid &= read(alpha[-1]) > 0
+    alpha = alpha_band(ds)  # not a band labelled alpha that is data (session 46)
+    if alpha is None:
+        alpha = hidden
+    if alpha is not None:
+        valid &= read(alpha) > 0
     clear = transparent_entries(ds, bands[0]) if len(bands) == 1 else None
     if clear is not None:
         valid &= ~np.isin(data[0], clear)
@@ -1697,6 +1906,7 @@ def unlabelled_bands(src: Any) -> bool:
     if rgb_from_names(list(src.descriptions or ())) is not None:
         return False
     data = sum(1 for c in ci if c != ColorInterp.alpha)
+    data += alpha_as_data(src) is not None  # labelled alpha, but data (session 46)
     if data == 4 and undeclared_alpha(src) is not None:
         return False  # grey-labelled RGBA: three colour bands and an alpha band
     return data >= 4

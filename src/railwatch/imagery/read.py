@@ -40,7 +40,9 @@ from railwatch.imagery.inspect import (
     ITEM_SCALING_KEY,
     CorruptImageError,
     MissingCRSError,
+    alpha_band,
     band_scaling,
+    data_view,
     gdal_env,
     gdal_path,
     ground_gsd,
@@ -830,7 +832,8 @@ def _warp_nearest(
     pixel under it), and the pixels that hold data (black fill, 0 in every band where
     the file declares no nodata, not: :attr:`SiteRaster.sharp`)."""
     plan = _warp_plan(src, grid, rgb, nodata)
-    with WarpedVRT(src, **{**plan.options, "resampling": Resampling.nearest}) as vrt:
+    options = {**plan.options, "resampling": Resampling.nearest}
+    with data_view(src) as view, WarpedVRT(view, **options) as vrt:
         alpha = _alpha_bands(vrt)
         stack = vrt.read(plan.bands + alpha)
         valid = _near_valid(stack, plan, bool(alpha), vrt.nodata)
@@ -949,6 +952,7 @@ class SiteWindow:
         fail: Callable[[BaseException], RailwatchError],
         inside: np.ndarray,
         nodata: float | None = None,
+        view: Any = None,
     ) -> None:
         self._stack = stack
         self._vrt = vrt
@@ -990,7 +994,10 @@ class SiteWindow:
         self.sharp: WindowImage | None = None
         if self.file_offset is None and plan.palette is None:
             options = {**plan.options, "resampling": Resampling.nearest}
-            self._near = stack.enter_context(WarpedVRT(src, **options))
+            # ``view``: src as warped (imagery.inspect.data_view)
+            self._near = stack.enter_context(
+                WarpedVRT(view if view is not None else src, **options)
+            )
             self._near_alpha = _alpha_bands(self._near)
             self.sharp = WindowImage(self, sharp=True)
 
@@ -1217,7 +1224,9 @@ def _open_site_window(
                     warnings.simplefilter("ignore", NotGeoreferencedWarning)
                     src = stack.enter_context(rasterio.open(path, overview_level=level))
             plan = _warp_plan(src, grid, bands, nodata)
-            vrt = stack.enter_context(WarpedVRT(src, **plan.options))
+            # a band labelled alpha that is data is warped as data (session 46)
+            view = stack.enter_context(data_view(src, overview_level=level))
+            vrt = stack.enter_context(WarpedVRT(view, **plan.options))
 
             def fail(err: BaseException) -> RailwatchError:
                 return _read_failure(uri, path, name, err)
@@ -1233,6 +1242,7 @@ def _open_site_window(
                 fail=fail,
                 inside=_inside(site_geom, grid),
                 nodata=nodata,
+                view=view,
             )
         except (RasterioError, CPLE_BaseError) as err:
             raise _read_failure(uri, path, name, err) from err
@@ -1475,7 +1485,7 @@ def _hidden_nodata(
     in every band, as :func:`_warp_plan` reads it (not in a file with an alpha band or a
     mask of its own; a colour table's index equal to it too, session 39)."""
     out = np.zeros(data.shape, dtype=bool)
-    has_alpha = ColorInterp.alpha in ds.colorinterp
+    has_alpha = alpha_band(ds) is not None  # not one labelled alpha that is data
     hidden = None if has_alpha else undeclared_alpha(ds)
     if hidden is not None:
         out |= (ds.read(hidden, out_shape=data.shape[1:]) == 0)[None]
@@ -1687,7 +1697,15 @@ def rgb_bands(
         return [ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1,
                 ci.index(ColorInterp.blue) + 1]  # fmt: skip
     hidden = undeclared_alpha(src) if len(ci) in (2, 4) else None
-    data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha and i + 1 != hidden]
+    # (a band labelled alpha that is data is data: imagery.inspect.alpha_as_data)
+    alpha = alpha_band(src) if ColorInterp.alpha in ci else None
+    labelled = [i + 1 for i, c in enumerate(ci) if c == ColorInterp.alpha]
+    kept = labelled[-1] if labelled and alpha is None else None
+    data = [
+        i + 1
+        for i, c in enumerate(ci)
+        if (c != ColorInterp.alpha or i + 1 == kept) and i + 1 != hidden
+    ]
     if len(data) >= 3:
         return data[:3]
     band = data[0] if data else 1
@@ -1788,7 +1806,9 @@ def _warp_plan(
     the item's was left out here while ingest-stac's coverage applied it."""
     bands = rgb_bands(src, bands=rgb)
     palette = colour_table(src, bands)
-    has_alpha = ColorInterp.alpha in src.colorinterp
+    # a band labelled alpha that is data (imagery.inspect.alpha_as_data) is no alpha:
+    # the WarpedVRT is made of data_view(src), where it is labelled undefined (session 46)
+    has_alpha = alpha_band(src) is not None
     # an alpha band the file does not label so (RGBA without ExtraSamples): warped as
     # the alpha it is, so its transparent area is no data
     hidden = None if has_alpha else undeclared_alpha(src)
@@ -1861,7 +1881,8 @@ def _warp_image(
     pixels that hold data, the colour table (a palette image) and the bands read
     (``nodata``: its STAC item's, :func:`_warp_plan`)."""
     plan = _warp_plan(src, grid, rgb, nodata)
-    with WarpedVRT(src, **plan.options) as vrt:
+    # (a band labelled alpha that is data warped as data: imagery.inspect.data_view)
+    with data_view(src) as view, WarpedVRT(view, **plan.options) as vrt:
         # One read of the image bands and the alpha band (if any): validity comes
         # from the pixels themselves, so the warp runs once. (GDAL's dataset mask
         # would warp again, and it ignores an alpha band beyond the 4th.)
