@@ -55,11 +55,11 @@ from scipy.spatial import cKDTree
 from railwatch.detect.base import Detection, corners_of
 from railwatch.detect.strings import ANGLE_DEG, SPACING, string_neighbours
 from railwatch.imagery.scale import (
-    _FLANKS_PX,
-    _MIN_CONTRAST,
-    _NOISE_K,
-    _PARTS,
-    _gray,
+    LINE_FLANKS_PX,
+    LINE_MIN_CONTRAST,
+    LINE_NOISE_K,
+    LINE_PARTS,
+    unit_luminance,
 )
 from railwatch.rails import BROAD_GAUGE_RAIL_CENTRES_M, RAIL_CENTRES_M
 
@@ -163,8 +163,8 @@ def _peaks(meas: np.ndarray, parts: np.ndarray, tol: int) -> list[list[tuple[int
         # the spread of the thirds about the whole as imagery.scale's (a standard
         # deviation), from the mean absolute deviation: medians cost 4x as much here
         mean = np.nanmean(resid, axis=(1, 2), keepdims=True)
-        noise = 1.2533 * np.nanmean(np.abs(resid - mean), axis=(1, 2)) / math.sqrt(_PARTS)
-    thr = np.maximum(_MIN_CONTRAST, _NOISE_K * np.nan_to_num(noise, nan=np.inf))
+        noise = 1.2533 * np.nanmean(np.abs(resid - mean), axis=(1, 2)) / math.sqrt(LINE_PARTS)
+    thr = np.maximum(LINE_MIN_CONTRAST, LINE_NOISE_K * np.nan_to_num(noise, nan=np.inf))
     mm = np.where(fin, meas, -np.inf)
     cand = np.zeros(mm.shape, bool)
     cand[:, 1:-1] = (
@@ -187,13 +187,13 @@ def segment_profiles(g: np.ndarray, o: np.ndarray, gsd: float) -> tuple[np.ndarr
     """Per box and segment the part profiles (N, G, P, T) (NaN where a part has too
     little open ground at that row) and whether the segment was looked at (N, G)."""
     n, nt, ns = g.shape
-    part = max(3, round(SEGMENT_M / gsd / ALONG_PX / _PARTS))
-    seg = part * _PARTS
+    part = max(3, round(SEGMENT_M / gsd / ALONG_PX / LINE_PARTS))
+    seg = part * LINE_PARTS
     nseg = ns // seg
     start = (ns - nseg * seg) // 2
     used = slice(start, start + nseg * seg)
-    gg = g[..., used].reshape(n, nt, nseg, _PARTS, part)
-    oo = o[..., used].reshape(n, nt, nseg, _PARTS, part).astype(np.float32)
+    gg = g[..., used].reshape(n, nt, nseg, LINE_PARTS, part)
+    oo = o[..., used].reshape(n, nt, nseg, LINE_PARTS, part).astype(np.float32)
     count = oo.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         prof = (gg * oo).sum(axis=-1) / count
@@ -202,7 +202,7 @@ def segment_profiles(g: np.ndarray, o: np.ndarray, gsd: float) -> tuple[np.ndarr
     # a track could show at a middle position when its rails and their flanks are open
     # ground: a window of a rail spacing and the flanks about it, whole in each third
     open_rows = np.isfinite(prof).all(axis=-2)  # (N, G, T)
-    w = round((BROAD_GAUGE_RAIL_CENTRES_M / 2 / gsd + max(_FLANKS_PX)) * ACROSS)
+    w = round((BROAD_GAUGE_RAIL_CENTRES_M / 2 / gsd + max(LINE_FLANKS_PX)) * ACROSS)
     shut = np.concatenate(
         [np.zeros((n, nseg, 1)), np.cumsum(~open_rows, axis=-1, dtype=np.float64)], axis=-1
     )
@@ -225,7 +225,7 @@ def track_offsets(g: np.ndarray, o: np.ndarray, gsd: float) -> tuple[np.ndarray,
         return off, looked
     parts = prof[idx[:, 0], idx[:, 1]]  # (K, P, T)
     sig = 0.5 * ACROSS  # imagery.scale's 0.5 px pre-smoothing
-    flanks = [round(f * ACROSS) for f in _FLANKS_PX]
+    flanks = [round(f * ACROSS) for f in LINE_FLANKS_PX]
     with np.errstate(invalid="ignore"):
         lines = _peaks(
             _measure(_smooth(parts.mean(axis=1), sig), flanks),
@@ -282,12 +282,12 @@ def beside_neighbours(dets: Sequence[Detection], gsd: float) -> list[list[int]]:
 def luminance(image: np.ndarray) -> np.ndarray:
     """8-bit luminance of an 8-bit RGB ``image`` (also a view of band-sequential
     planes) with ``imagery.scale``'s weights, by OpenCV (a 4096 px tile: some 10 ms
-    against a few hundred for ``_gray``'s float planes; rounded to whole levels)."""
+    against a few hundred for ``unit_luminance``'s float planes; rounded to whole levels)."""
     a = np.asarray(image)
     if a.ndim == 2 and a.dtype == np.uint8:
         return a
     if a.dtype != np.uint8 or a.ndim == 2:
-        return np.asarray(np.clip(_gray(a) * 255 + 0.5, 0, 255).astype(np.uint8))
+        return np.asarray(np.clip(unit_luminance(a) * 255 + 0.5, 0, 255).astype(np.uint8))
     if a.shape[2] == 3 and a.strides[2] == 1 and a.strides[1] == 3:  # rows may be apart
         return np.asarray(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY))
     r, g, b = (np.ascontiguousarray(a[..., k]) for k in range(3))  # planes: no copy

@@ -102,6 +102,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BROAD_GAUGE_RAIL_CENTRES_M",
+    "LINE_FLANKS_PX",
+    "LINE_MIN_CONTRAST",
+    "LINE_NOISE_K",
+    "LINE_PARTS",
     "MIN_SPACING_PX",
     "MIN_STRIPS",
     "RAIL_CENTRES_M",
@@ -114,6 +118,7 @@ __all__ = [
     "measure_file",
     "rail_centres_for_gauge",
     "scale_disagrees",
+    "unit_luminance",
 ]
 
 #: Strips (48 px of straight track each) that must agree on the spacing (with three, a
@@ -125,14 +130,20 @@ MAX_SPACING_PX = 60.0
 
 _OVERSAMPLE = 4  # samples per pixel across the lines
 _STRIP_PX = 48  # strip length along the lines
-_PARTS = 3  # thirds of a strip in which a line must persist
+#: Parts (thirds) of a strip in which a dark line must persist to be a rail (public
+#: with the three below since 2026-12-07, session 46: ``detect.track_evidence`` finds
+#: rails by the same rule).
+LINE_PARTS = 3
 _BLOCK_PX = 768
 _FACTORS = (1, 2, 3)  # area downsampling tried in turn until the rails are measured
 _UPSAMPLED_DETAIL = 0.25  # detail ratio below which an image counts as upsampled
 _MAX_BLOCKS = 64
-_FLANKS_PX = (1.0, 1.5, 2.0)  # line detector: flanks this far from the centre
-_MIN_CONTRAST = 3.0 / 255.0
-_NOISE_K = 4.0  # contrast must exceed this many noise standard deviations
+#: The dark-line measure's flanks: this far (pixels) either side of the line's centre.
+LINE_FLANKS_PX = (1.0, 1.5, 2.0)
+#: The least contrast (luminance in [0, 1]) of a dark line that is a rail.
+LINE_MIN_CONTRAST = 3.0 / 255.0
+#: A rail's contrast exceeds this many standard deviations of the noise between parts.
+LINE_NOISE_K = 4.0
 _MAX_WIDTH_RATIO = 0.4  # line width (FWHM) / spacing
 _WIDE_PX = 2.3  # lines wider than this (FWHM, pixels) are rails only when far apart
 _ISOLATION = 1.4  # nearest other line outside a pair, in spacings
@@ -212,8 +223,10 @@ def scale_disagrees(given: float, scale: RailScale, tolerance: float = 0.15) -> 
 # --------------------------------------------------------------------------- pieces
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
-    """Luminance in [0, 1] (float32) of an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array."""
+def unit_luminance(image: np.ndarray) -> np.ndarray:
+    """Luminance in [0, 1] (float32) of an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array
+    (ITU-R BT.601 weights): 8-bit integers divided by 255, wider ones by their 99.5th
+    percentile, floats taken as they are (``_gray`` before 2026-12-07, session 46)."""
     a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
@@ -304,7 +317,7 @@ def _line_measure(p: np.ndarray, flank: int) -> np.ndarray:
 
 
 def _best_measure(p: np.ndarray) -> np.ndarray:
-    flanks = [round(f * _OVERSAMPLE) for f in _FLANKS_PX]
+    flanks = [round(f * _OVERSAMPLE) for f in LINE_FLANKS_PX]
     stack = np.stack([_line_measure(p, f) for f in flanks])
     with np.errstate(invalid="ignore"):
         return np.asarray(np.nanmax(np.where(np.isnan(stack), -np.inf, stack), axis=0))
@@ -336,15 +349,15 @@ def _lines(profile: np.ndarray, parts: list[np.ndarray]) -> list[_Line]:
     if finite.sum() < 8 * _OVERSAMPLE:
         return []
     resid = part_meas[:, finite] - meas[finite]
-    noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) / math.sqrt(_PARTS)
-    thr = max(_MIN_CONTRAST, _NOISE_K * noise)
+    noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) / math.sqrt(LINE_PARTS)
+    thr = max(LINE_MIN_CONTRAST, LINE_NOISE_K * noise)
     m = np.where(finite, meas, -np.inf)
     cand = np.flatnonzero((m[1:-1] > thr) & (m[1:-1] >= m[:-2]) & (m[1:-1] > m[2:])) + 1
     tol = round(0.75 * _OVERSAMPLE)
     out: list[_Line] = []
     for i in cand:
         lo, hi = max(0, i - tol), min(len(m), i + tol + 1)
-        if not all(np.nanmax(part_meas[k, lo:hi]) >= 0.35 * m[i] for k in range(_PARTS)):
+        if not all(np.nanmax(part_meas[k, lo:hi]) >= 0.35 * m[i] for k in range(LINE_PARTS)):
             continue
         # Sub-sample peak (parabola through the three samples).
         a, b, c = m[i - 1], m[i], m[i + 1]
@@ -541,7 +554,7 @@ def _strip_pairs(gray: np.ndarray, angle: float) -> list[list[tuple[float, float
     img, valid = _resample(gray, 0, 0, w, h, angle)
     cols = img.shape[1]
     result: list[list[tuple[float, float, float]]] = []
-    part_len = _STRIP_PX // _PARTS
+    part_len = _STRIP_PX // LINE_PARTS
     for c0 in range(0, cols - _STRIP_PX + 1, _STRIP_PX):
         sl = slice(c0, c0 + _STRIP_PX)
         ok = valid[:, sl].all(axis=1)
@@ -558,7 +571,9 @@ def _strip_pairs(gray: np.ndarray, angle: float) -> list[list[tuple[float, float
             continue
         strip = img[r0:r1, sl]
         profile = strip.mean(axis=1)
-        parts = [strip[:, k * part_len : (k + 1) * part_len].mean(axis=1) for k in range(_PARTS)]
+        parts = [
+            strip[:, k * part_len : (k + 1) * part_len].mean(axis=1) for k in range(LINE_PARTS)
+        ]
         pairs = _pairs(_lines(profile, parts), profile)
         result.append([(d, wt, _sleeper_share(strip, ia, ib, d)) for d, wt, ia, ib in pairs])
     return result
@@ -598,7 +613,7 @@ def estimate_gsd_from_rails(
     """
     if rail_centres_m <= 0:
         raise ValueError("rail_centres_m must be positive")
-    gray = _gray(image)
+    gray = unit_luminance(image)
     h, w = gray.shape
     if min(h, w) < _STRIP_PX:
         return _too_small(w, h, rail_centres_m)
@@ -882,11 +897,11 @@ def measure_file(
             window = Window(x0, y0, bw, bh)
             data = ds.read(chosen, window=window)
             if table is not None:
-                return _gray(palette_colours(data[0], table)[0])
+                return unit_luminance(palette_colours(data[0], table)[0])
             data = _filled(data, data_mask(ds, window=window) > 0 if masked else None)
             if scaling is not None:
                 return _gray_of_values(data, scaling)
-            return _gray(np.moveaxis(data, 0, -1))
+            return unit_luminance(np.moveaxis(data, 0, -1))
 
         try:
             result = _measure(read, h, w, rail_centres_m, MIN_STRIPS)
@@ -961,7 +976,7 @@ def _file_scaling(
 
 
 def _gray_of_values(data: np.ndarray, scaling: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """:func:`_gray` of the values bands (B, H, W) stand for (stored × scale + offset):
+    """:func:`unit_luminance` of the values bands (B, H, W) stand for (stored × scale + offset):
     integer data brought to about [0, 1] by the 99.5th percentile as stored integers are
     (without the floor at 1: the values may be reflectances), float data as it is."""
     scale, offset = scaling
@@ -969,7 +984,7 @@ def _gray_of_values(data: np.ndarray, scaling: tuple[np.ndarray, np.ndarray]) ->
         data.astype(np.float32) * scale.astype(np.float32)[:, None, None]
         + offset.astype(np.float32)[:, None, None]
     )
-    g = _gray(np.moveaxis(values, 0, -1))
+    g = unit_luminance(np.moveaxis(values, 0, -1))
     if np.issubdtype(data.dtype, np.integer):
         top = float(np.percentile(g, 99.5))
         if top > 0:

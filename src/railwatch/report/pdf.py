@@ -860,30 +860,34 @@ def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]
                 s.clock,
                 s.sensor or "",
                 f"{s.gsd:.2f}",
-                _cut(usable, 28),  # cut with an ellipsis: "no: haze covers 99 % of the"
-                fmt_pct(s.clear_fraction),
-                fmt_pct(s.coverage),
                 fmt_scene_count(s),
                 *[fmt_class_count(s, c) for c in data.classes],
                 fmt_class_count(s, "covered"),
                 s.method or "",
+                fmt_pct(s.clear_fraction),
+                fmt_pct(s.coverage),
+                _cut(usable, 28),  # cut with an ellipsis: "no: haze covers 99 % of the"
             ]
         )
     return rows
 
 
 def _image_header(data: ReportData) -> list[str]:
+    """The image table's columns, in the HTML report's order (its ``#table``): the PDF
+    put usable, clear and coverage before the count until 2026-12-07 (session 46), so
+    the two tables of one report read differently; every column is as wide in either
+    order (the reasons are cut at 28 characters)."""
     return [
         f"date ({clock_words(data.utc_offset)})",
         "sensor",
         "GSD m",
-        "usable",
-        "clear",
-        "coverage",
-        "count",
+        "count [interval]",
         *data.classes,
         "covered",
         "method",
+        "clear",
+        "coverage",
+        "usable",
     ]
 
 

@@ -113,7 +113,9 @@ def list_names(spec: dict[str, Any], path: str, method: str) -> frozenset[str]:
 def body_members(spec: dict[str, Any], path: str, method: str) -> frozenset[str] | None:
     """The members of the JSON object the operation ``method`` of ``path`` takes as
     its body, as ``spec`` declares them (an optional body's ``anyOf`` of the object and
-    null included); None when it takes none or the document does not say."""
+    null included), less those marked deprecated (older names still taken, such as a
+    report's ``date_from``: session 46); None when it takes none or the document does not
+    say."""
     operation = spec.get("paths", {}).get(path, {}).get(method)
     if not isinstance(operation, dict):
         return None
@@ -124,7 +126,12 @@ def body_members(spec: dict[str, Any], path: str, method: str) -> frozenset[str]
         ref = option.get("$ref", "") if isinstance(option, dict) else ""
         if ref.startswith("#/components/schemas/"):
             model = spec.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[1], {})
-            return frozenset(str(k) for k in model.get("properties", {}))
+            props = model.get("properties", {})
+            return frozenset(
+                str(k)
+                for k, v in props.items()
+                if not (isinstance(v, dict) and v.get("deprecated"))
+            )
     return None
 
 

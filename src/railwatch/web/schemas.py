@@ -727,8 +727,26 @@ class Report(_Out):
     id: str
     site: str | None = None
     created_at: str | None = Field(default=None, json_schema_extra=_TIME)
-    date_from: str | None = Field(default=None, json_schema_extra=_DAY)
-    date_to: str | None = Field(default=None, json_schema_extra=_DAY)
+    since: str | None = Field(
+        default=None,
+        description="The period's first day (a local day at the site); null: from the first image.",
+        json_schema_extra=_DAY,
+    )
+    until: str | None = Field(
+        default=None,
+        description="The period's last day (included); null: to the last image.",
+        json_schema_extra=_DAY,
+    )
+    date_from: str | None = Field(
+        default=None,
+        description="The same as `since`, its name until session 46 (kept).",
+        json_schema_extra={**_DAY, "deprecated": True},
+    )
+    date_to: str | None = Field(
+        default=None,
+        description="The same as `until`, its name until session 46 (kept).",
+        json_schema_extra={**_DAY, "deprecated": True},
+    )
     formats: list[str] | None = None
     links: dict[str, str] | None = None
     warnings: list[str] | None = None

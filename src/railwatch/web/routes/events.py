@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from railwatch.analysis.store import alerts_naming_event
@@ -60,6 +60,21 @@ class EventPatch(BaseModel):
         str | SkipJsonSchema[None],
         not_null('send "" for no description, or leave description out to keep it'),
     ] = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
+
+    @model_validator(mode="after")
+    def _something(self) -> EventPatch:
+        # `{}` was a 200 that changed nothing (2026-12-07, session 46), where
+        # `railwatch event edit` without an option says "nothing to change"
+        if not self.model_fields_set:
+            raise ValueError(NOTHING_TO_CHANGE)
+        return self
+
+
+#: The 422 of a change (``PATCH /api/events/{id}``) that gives no member.
+NOTHING_TO_CHANGE = (
+    "nothing to change: give one or more of the members an event's change takes: "
+    "date (YYYY-MM-DD), label, description"
+)
 
 
 def _event(session: Any, event_id: int) -> Event:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.staticfiles import NotModifiedResponse
 
 from railwatch.errors import InputError, NotFoundError
@@ -39,23 +39,61 @@ MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
 
 class ReportIn(BaseModel):
-    """What to report on."""
+    """What to report on: the period's first and last days (``since``, ``until``) and
+    whether to write a PDF too."""
 
     model_config = ConfigDict(extra="forbid")
 
     # local days at the site, as `railwatch report --since/--until` (report.model.site_day;
     # since 91c015a, session 31: they were UTC days)
-    date_from: JsonDate | None = Field(
+    since: JsonDate | None = Field(
         default=None,
         description="First day of the report, a local day at the site (an image at "
-        "22:30 UTC on 2024-02-04 at 175° E is of 2024-02-05); none: from the first image.",
+        "22:30 UTC on 2024-02-04 at 175° E is of 2024-02-05); none: from the first image. "
+        "As `railwatch report --since` and `since` of the other endpoints; `date_from` "
+        "is its older name.",
+    )
+    until: JsonDate | None = Field(
+        default=None,
+        description="Last day of the report (included), a local day at the site; none: "
+        "to the last image. As `railwatch report --until`; `date_to` is its older name.",
+    )
+    # their names until 2026-12-07 (session 46), still taken: both names with two dates
+    # are refused (as `railwatch report --since D --from E`)
+    date_from: JsonDate | None = Field(
+        default=None,
+        description="The older name of `since` (the first day, a local day at the site), "
+        "still accepted; give `since`.",
+        json_schema_extra={"deprecated": True},
     )
     date_to: JsonDate | None = Field(
         default=None,
-        description="Last day of the report (included), a local day at the site; none: "
-        "to the last image.",
+        description="The older name of `until` (the last day, a local day at the site), "
+        "still accepted; give `until`.",
+        json_schema_extra={"deprecated": True},
     )
     pdf: JsonBool = False
+
+    @model_validator(mode="after")
+    def _one_name_each(self) -> ReportIn:
+        for new, old in (("since", "date_from"), ("until", "date_to")):
+            given, older = getattr(self, new), getattr(self, old)
+            if given is not None and older is not None and given != older:
+                raise ValueError(
+                    f"{new} {given} and {old} {older} are the same member ({old} is its "
+                    f"older name) with two dates: give one of them, {new} preferably"
+                )
+        return self
+
+    @property
+    def first_day(self) -> dt.date | None:
+        """The period's first day, by either name."""
+        return self.since if self.since is not None else self.date_from
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The period's last day, by either name."""
+        return self.until if self.until is not None else self.date_to
 
 
 def _root(request: Request) -> FsPath:
@@ -85,6 +123,10 @@ def _meta(folder: FsPath) -> dict[str, Any]:
             f"({where}: {first['msg']}); generate the report again, and remove the folder "
             f"{folder.name} from the server's report folder (reports listed: /api/reports)"
         ) from err
+    # a report written before session 46 has the period's days by their older names only
+    for new, old in (("since", "date_from"), ("until", "date_to")):
+        if new not in data and old in data:
+            data[new] = data[old]
     return data
 
 
@@ -104,18 +146,22 @@ def create_report(
     in the period, points left off the chart, stored alerts that analysing the stored
     results now would change: run the analysis first, the report stores nothing; empty
     when none).
-    ``date_from`` and ``date_to`` are local days at the site, as every day the report
-    shows (session 31).
+    ``since`` and ``until`` are local days at the site, as every day the report shows
+    (session 31); ``date_from`` and ``date_to``, their names before session 46, are
+    still taken (both names of one day with two dates are a 422).
     The body may be left out (the whole history, HTML only): it was a 422 "body: Field
     required" before session 29."""
     from railwatch.report.builder import build_report
 
     body = body if body is not None else ReportIn()
-
-    if body.date_from and body.date_to and body.date_from > body.date_to:
+    first, last = body.first_day, body.last_day
+    if first is not None and last is not None and first > last:
+        # said with the names given, as `railwatch report` says them
+        start = "date_from" if body.since is None else "since"
+        end = "date_to" if body.until is None else "until"
         raise InputError(
-            f"date_from {body.date_from} is after date_to {body.date_to}: swap them (the "
-            "period runs from date_from to date_to, both included)"
+            f"{start} {first} is after {end} {last}: swap them (the period runs from "
+            f"{start} to {end}, both included)"
         )
     with read_session(db) as s:
         name = repo.get_site(s, site).name
@@ -132,8 +178,8 @@ def create_report(
             name,
             folder / "report.html",
             pdf=body.pdf,
-            date_from=body.date_from,
-            date_to=body.date_to,
+            date_from=first,
+            date_to=last,
             warn=warnings.append,
             # the app's own settings: without it the report read the environment's
             # again (another threshold than the app's; a bad RAILWATCH_* variable was
@@ -148,8 +194,11 @@ def create_report(
         "id": report_id,
         "site": name,
         "created_at": dt.datetime.now(dt.UTC).isoformat(),
-        "date_from": body.date_from.isoformat() if body.date_from else None,
-        "date_to": body.date_to.isoformat() if body.date_to else None,
+        "since": first.isoformat() if first else None,
+        "until": last.isoformat() if last else None,
+        # their names until session 46, kept for the clients that read them
+        "date_from": first.isoformat() if first else None,
+        "date_to": last.isoformat() if last else None,
         "formats": formats,
         "links": {f: f"/api/reports/{report_id}/{f}" for f in formats},
         "warnings": warnings,
@@ -265,8 +314,8 @@ def download_name(meta: dict[str, Any], fmt: str) -> str:
     ``end`` where the period is open). Every report of a site downloaded as
     ``SITE-report.html`` before 2026-12-06 (session 38): the files of two periods could
     not be told apart, and the browser numbered the second ``(1)``."""
-    start = meta.get("date_from") or "start"
-    end = meta.get("date_to") or "end"
+    start = meta.get("since") or meta.get("date_from") or "start"
+    end = meta.get("until") or meta.get("date_to") or "end"
     return (
         f"{meta.get('site', 'report')}-report-{start}-to-{end}-{str(meta.get('id', ''))[:8]}.{fmt}"
     )

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -93,6 +93,21 @@ class SitePatch(BaseModel):
         "both `geometry` and `tracks`) gives its lines; a polygon other than the site's "
         "is refused.",
     )
+
+    @model_validator(mode="after")
+    def _something(self) -> SitePatch:
+        # `{}` was a 200 that changed nothing (2026-12-07, session 46), where
+        # `railwatch site edit` without an option says "nothing to change"
+        if not self.model_fields_set:
+            raise ValueError(NOTHING_TO_CHANGE)
+        return self
+
+
+#: The 422 of a change (``PATCH /api/sites/{site}``) that gives no member.
+NOTHING_TO_CHANGE = (
+    "nothing to change: give one or more of the members a site's change takes: "
+    "description, tags, tracks (its polygon cannot be changed: add a new site)"
+)
 
 
 class _SiteWrites:

@@ -404,6 +404,36 @@
   /** "track read as occupied: N m ≈ K car equivalents" of a run, or of them all. */
   const occupiedText = (m, k) => `track read as occupied: ${fmtMetres(m)} m ≈ ${fmtCount(k)} car equivalents`;
 
+  /** `values` rounded to `decimals` so that they add up to `total` rounded so (the
+   * largest remainders get the units left over; equal ones go by `prefer`, larger
+   * first): each stretch rounded on its own did not add up to the sum shown before them
+   * ("187 m ≈ 13.3 ... 104 m ≈ 7.5, 82 m ≈ 5.9"; 2026-12-07, session 46). */
+  function apportion(values, total, decimals, prefer) {
+    const f = 10 ** decimals;
+    const scaled = values.map((v) => v * f);
+    const out = scaled.map((v) => Math.floor(v + 1e-9));
+    const rest = scaled.map((v, i) => Math.round((v - out[i]) * 1e6));
+    let left = Math.round(total * f) - out.reduce((a, b) => a + b, 0);
+    const order = values.map((v, i) => i).sort((a, b) => rest[b] - rest[a] || prefer[b] - prefer[a] || a - b);
+    for (let j = 0; left > 0 && order.length; j = (j + 1) % order.length, left--) out[order[j]] += 1;
+    for (let j = order.length - 1; left < 0 && order.length; j = (j + order.length - 1) % order.length) {
+      if (out[order[j]] > 0) { out[order[j]] -= 1; left++; }
+    }
+    return out.map((v) => v / f);
+  }
+
+  /** Each stretch's length (whole metres) and car equivalents (one decimal) as shown:
+   * they add up to the totals shown (:func:`apportion`), a stretch's two numbers rounded
+   * the same way where the rule leaves a choice. */
+  function shownRuns(fc) {
+    const props = fc.features.map((f) => f.properties);
+    const frac = (v, f) => v * f - Math.floor(v * f + 1e-9);
+    const m = props.map((p) => p.length_m), k = props.map((p) => p.car_equivalents);
+    const metres = apportion(m, fc.occupied_length_m, 0, k.map((v) => frac(v, 10)));
+    const cars = apportion(k, fc.car_equivalents, 1, m.map((v) => frac(v, 1)));
+    return props.map((p, i) => ({ length_m: p.length_m, m: metres[i], k: cars[i] }));
+  }
+
   /** Draw the stretches of track a length count read as occupied
    * (GET /api/scenes/{id}/occupied) as lines over the image, each with its length as a
    * tooltip, and say under the map what they add up to, or why there are none. */
@@ -422,28 +452,34 @@
       document.body.dataset.occupied = `${sc.id}:none`;
       return;
     }
+    const runs = shownRuns(fc);
+    const shown = new Map(fc.features.map((f, i) => [f, runs[i]]));
     state.occ = L.geoJSON(fc, {
       renderer: svg,
       style: { color: OCCUPIED, weight: 4, opacity: 0.95, lineCap: "butt", className: "occ-run" },
       onEachFeature: (f, layer) => {
-        const p = f.properties;
-        layer.bindTooltip(occupiedText(p.length_m, p.car_equivalents), { sticky: true, className: "occ-tip" });
+        // the length the line under the map gives it
+        const s = shown.get(f) || { m: f.properties.length_m, k: f.properties.car_equivalents };
+        layer.bindTooltip(occupiedText(s.m, s.k), { sticky: true, className: "occ-tip" });
       },
     }).addTo(map);
     occInfo().replaceChildren(" · ", el("span", { class: "occ-swatch", style: `background:${OCCUPIED}` }), " ",
-      fc.features.length ? occupiedText(fc.occupied_length_m, fc.car_equivalents) + stretchesText(fc.features) : "no track read as occupied");
+      fc.features.length ? occupiedText(fc.occupied_length_m, fc.car_equivalents) + stretchesText([...shown.values()]) : "no track read as occupied");
     document.body.dataset.occupied = `${sc.id}:${fc.features.length}`;
   }
 
   /** The stretches' own lengths, longest first, after their sum under the map: each
    * line's tooltip said its length to the mouse only (session 32). At most STRETCHES are
-   * named; "and N shorter" counts the rest. */
-  function stretchesText(features) {
-    const runs = features.map((f) => f.properties).sort((a, b) => b.length_m - a.length_m);
-    if (runs.length === 1) return ", in one stretch";
-    const named = runs.slice(0, STRETCHES).map((p) => `${fmtMetres(p.length_m)} m ≈ ${fmtCount(p.car_equivalents)}`);
-    const more = runs.length - named.length;
-    return `, in ${runs.length} stretches: ${named.join(", ")}${more > 0 ? `, and ${more} shorter` : ""}`;
+   * named; "and N shorter" counts the rest and says what they add up to, so that the
+   * parts add up to the sum (session 46). */
+  function stretchesText(runs) {
+    const sorted = [...runs].sort((a, b) => b.length_m - a.length_m);
+    if (sorted.length === 1) return ", in one stretch";
+    const named = sorted.slice(0, STRETCHES).map((s) => `${fmtMetres(s.m)} m ≈ ${fmtCount(s.k)}`);
+    const rest = sorted.slice(STRETCHES);
+    const sum = (key) => rest.reduce((a, s) => a + s[key], 0);
+    const more = rest.length ? `, and ${rest.length} shorter (${fmtMetres(sum("m"))} m ≈ ${fmtCount(sum("k"))})` : "";
+    return `, in ${sorted.length} stretches: ${named.join(", ")}${more}`;
   }
 
   /** The place under the map that says what the occupied track adds up to. */
