@@ -215,6 +215,8 @@ def _address_problem(address: str) -> str | None:
     scheme, sep, where = address.strip().partition("://")
     scheme = scheme.lower()
     if not sep:
+        if _HOST_PORT.fullmatch(address.strip()):  # Dask would take it: say what to write
+            return f"has no scheme: write tcp://{address.strip()}"
         return "is not an address: use tcp://HOST:PORT"
     if scheme in ("http", "https"):
         return (
@@ -663,6 +665,12 @@ def _open_local(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # the scheduler serves its HTTP routes (health, metrics) even without a
+                # dashboard, on 8787 unless told: where anything held that port (a Dask
+                # scheduler's dashboard, another run's cluster) Dask printed a UserWarning
+                # and its source line ("Port 8787 is already in use ... Hosting the HTTP
+                # server on port N instead"). Any free port of this machine's loopback.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 # a task that raises is listed with its reason by railwatch; Dask's worker
                 # logged a 7-line "Compute Failed" report for each attempt too
                 silence_logs=logging.CRITICAL,

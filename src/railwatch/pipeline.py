@@ -104,7 +104,7 @@ from railwatch.detect.coarse import (
     site_empty_track,
     tracks_to_pixels,
 )
-from railwatch.errors import RailwatchError
+from railwatch.errors import RailwatchError, StorageError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import ITEM_SCALING_KEY, is_remote, rgb_of, sun_of
 from railwatch.imagery.places import HISTORY_SCENES, places_of
@@ -1673,16 +1673,46 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> S
     PostgreSQL, the transaction checks before it commits that the lock is still held:
     one that went with its connection raises :class:`LockLostError` and writes
     nothing (another run may be processing the site now)."""
-    with db.session() as s:
-        stale = _write_outcome(s, outcome, detector)
-        declared = _declared_outcome(s, outcome.scene_id)
-        _check_processing_lock(db, s, outcome.scene_id)
+    try:
+        with db.session() as s:
+            stale = _write_outcome(s, outcome, detector)
+            declared = _declared_outcome(s, outcome.scene_id)
+            kept = _earlier_result_kept(s, outcome) if stale is None else None
+            _check_processing_lock(db, s, outcome.scene_id)
+    except StorageError as err:
+        if type(err) is not StorageError:  # a lost lock, a busy site: they say it all
+            raise
+        # the database went away mid-run (a server stopped or restarted, the network
+        # cut, a full disk): the error said only what failed, not that the run stopped
+        # nor what it left (2026-12-07, session 46)
+        raise StorageError(
+            f"{err}. The run stopped at scene {outcome.scene_id}: the scenes recorded "
+            "before it are kept, it and the scenes not yet recorded are as they were; run "
+            "the same command again once the database answers"
+        ) from err
     if declared is not None:  # declared unusable by an analyst while it was read
         return declared
     if stale is not None:
         log.warning("%s", stale)
         return SceneOutcome(outcome.scene_id, None, error=stale)
+    if kept is not None:
+        return replace(outcome, error=f"{outcome.error}; {kept}")
     return outcome
+
+
+def _earlier_result_kept(s: Session, outcome: SceneOutcome) -> str | None:
+    """For a failure written as a note beside the scene's earlier result (which
+    :func:`_write_outcome` keeps), the words the run's summary adds to its line, else
+    None. The summary listed such a scene as failed alone, "scene 35 failed: ... no such
+    file", while it kept its counts and stayed processed: an operator read its history
+    as lost (2026-12-07, session 46)."""
+    if outcome.error is None or outcome.invalidates:
+        return None
+    scene = repo.get_scene(s, outcome.scene_id)
+    if scene.status not in ("processed", "unusable"):
+        return None
+    by = scene.detector_version or "an earlier version"
+    return f"its earlier result ({scene.status}, by {by}) is kept until it is processed again"
 
 
 def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str | None:

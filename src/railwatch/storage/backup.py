@@ -88,6 +88,19 @@ def pg_dump_hint(url: str) -> str:
         f"restore into a new, empty database on the same server with createdb "
         f"--maintenance-db='{shown}' NEW && pg_restore -d '{new}' FILE "
         f"(then give railwatch --db {parsed.set(database='NEW').render_as_string(True)})"
+        + _pg_tool_notes(parsed.username)
+    )
+
+
+def _pg_tool_notes(user: str | None) -> str:
+    """What the commands of :func:`pg_dump_hint` need that the URL does not say
+    (2026-12-07, session 46: copied as printed, ``***`` was sent as the password, and
+    ``createdb`` run as railwatch's user failed with "permission denied to create
+    database")."""
+    owner = f" (add -O {user} when another user runs it, so that {user} owns NEW)" if user else ""
+    return (
+        "; *** stands for the password: write it there, or leave ':***' out and set "
+        "PGPASSWORD; createdb needs a user who may create databases (CREATEDB)" + owner
     )
 
 

@@ -400,6 +400,60 @@ def _sqlite_locked_message(url: str) -> str:
     )
 
 
+#: What PostgreSQL says when it refuses a connection, and what to do about each.
+_REFUSED_DATABASE = re.compile(r'database "(.+)" does not exist')
+_REFUSED_ROLE = re.compile(r'role "(.+)" does not exist')
+
+
+def _connect_advice(first: str, url: str) -> str:
+    """What to do about a connection the server refused, told by PostgreSQL's words in
+    ``first``: a wrong or missing password, a database or user the server does not
+    have, a host pg_hba.conf does not let in; else what to check (2026-12-07, session
+    46: each said "check that the server is running and the database URL (host, port,
+    user, database name ...)", the password, PGPASSWORD and ~/.pgpass not named, and
+    an operator's RAILWATCH_DB, the variable docs/storage.md sets, neither)."""
+    low = first.lower()
+    user = _user_of(url)
+    where = "the database URL"
+    if "password authentication failed" in low:
+        return (
+            f"the server refused user {user}'s password: check the user name and the "
+            f"password in {where}, postgresql+psycopg://USER:PASSWORD@HOST/DB (@, :, / and % "
+            "in a password written %40, %3A, %2F, %25), or the one PGPASSWORD or ~/.pgpass "
+            "gives where the URL has none"
+        )
+    if "no password supplied" in low:
+        return (
+            f"the server asks user {user} for a password and none was given: put it in "
+            f"{where}, postgresql+psycopg://USER:PASSWORD@HOST/DB, or in ~/.pgpass or "
+            "PGPASSWORD"
+        )
+    missing = _REFUSED_DATABASE.search(first)
+    if missing:
+        return (
+            f"the server has no database {missing.group(1)!r}: check its name in {where}, "
+            f"or create it (as a user who may: createdb -O {user} {missing.group(1)}, or "
+            f"CREATE DATABASE ... OWNER {user}); railwatch creates its tables in it on "
+            "first use"
+        )
+    role = _REFUSED_ROLE.search(first)
+    if role:
+        return (
+            f"the server has no user {role.group(1)!r}: check the user name in {where}, "
+            "or have the server's administrator create it (CREATE ROLE NAME LOGIN "
+            "PASSWORD '...')"
+        )
+    if "pg_hba.conf" in low:
+        return (
+            "the server does not let this user into this database from this machine: "
+            "have its administrator allow it in pg_hba.conf (or connect from a host "
+            f"it allows); check the user and database names in {where}"
+        )
+    if "connection refused" in low:
+        return "nothing listens there: check that the server is running, and the host and port"
+    return "check that the server is running and the database URL (host, port, user, database name;"
+
+
 def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -> str:
     """A one-line message for a database error: SQLite's lock wait, an unreachable
     server, a full disk, a file that is not a SQLite database or a damaged one (since
@@ -416,10 +470,12 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
         word in first.lower()
         for word in ("connection", "could not connect", "resolve host", "translate host name")
     ):
-        return (
-            f"cannot connect to database {url} ({first}): check that the server is running "
-            "and the database URL (host, port, user, database name; Database(url) in Python, "
-            "--db URL on the command line)"
+        advice = _connect_advice(first, url)
+        return f"cannot connect to database {url} ({first}): {advice} " + (
+            "Database(url) in Python, --db URL on the command line)"
+            if advice.endswith(";")
+            else "(the database URL: --db URL on the command line, else the RAILWATCH_DB "
+            "variable; Database(url) in Python)"
         )
     low = first.lower()
     if refuses_writes(err) and doing != "database read":

@@ -275,10 +275,18 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
     Upgrading a database that had a schema (not creating one) is logged as a warning
     once committed, naming both revisions: the CLI shows it on stderr, so an operator
     learns that an older railwatch can no longer open the database (since session 34:
-    it was silent)."""
+    it was silent).
+
+    An error before the upgrade itself begins (reading the schema's revision, which is
+    the first statement a command sends) is said as "opening the database failed", the
+    one during it as "migrating the database failed" ("creating the schema failed" for a
+    new one): a database at the latest revision
+    on a full disk or in a read-only folder was said to have failed a migration that was
+    never needed (2026-12-07, session 46)."""
     from railwatch.storage.db import explain_db_error, make_engine
 
     engine = make_engine(target) if isinstance(target, str) else target
+    doing = "opening the database"
     try:
         # up to date: known without Alembic, which is imported only to migrate
         if revision == "head" and is_up_to_date(engine):
@@ -324,11 +332,12 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
                 _refuse_foreign_tables(conn, engine.url.render_as_string(hide_password=True))
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
+            doing = "migrating the database" if current is not None else "creating the schema"
             command.upgrade(cfg, revision)
             after = MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as err:
         url = engine.url.render_as_string(hide_password=True)
-        raise StorageError(explain_db_error(err, url, "migrating the database")) from err
+        raise StorageError(explain_db_error(err, url, doing)) from err
     finally:
         if isinstance(target, str):
             engine.dispose()
