@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import date as Day
@@ -1769,12 +1770,13 @@ def _ingest_one(
         ):
             return
         try:
-            info = inspect_scene(
-                path,
-                default_date=None if undated is not None else when,
-                content_hash=digest,
-                utc_offset=utc_offset,
-            )
+            with _alpha_as_data_unlogged():  # said in the file's warning (below)
+                info = inspect_scene(
+                    path,
+                    default_date=None if undated is not None else when,
+                    content_hash=digest,
+                    utc_offset=utc_offset,
+                )
         except MissingDateError:
             if undated is None:
                 raise
@@ -1835,6 +1837,9 @@ def _ingest_one(
             )
         if info.item_scaling_note is not None:
             notes.append(info.item_scaling_note)
+        as_data = alpha_as_data_note(info.metadata, path.name)
+        if as_data is not None:
+            notes.append(as_data)
         mask_note = mask_codes_note(info.mask_uri)
         if mask_note is not None:
             notes.append(mask_note)
@@ -1842,6 +1847,42 @@ def _ingest_one(
             last["warning"] = "; ".join(notes)
     except Exception as err:  # one bad file never fails the batch
         summary.fail(name, err)
+
+
+def alpha_as_data_note(metadata: Mapping[str, Any], name: str) -> str | None:
+    """What to tell of a file (``name``) whose band GDAL labels alpha is read as image
+    data (``metadata["alpha_as_data"]``, :func:`railwatch.imagery.inspect.alpha_as_data`:
+    NIR written as RGB with an extra sample), with the way to make it transparency;
+    None for another file. Said in the file's warning since 2026-12-07 (session 46),
+    not in the log (:func:`_alpha_as_data_unlogged`), so it is said once."""
+    from railwatch.imagery.inspect import ALPHA_AS_DATA_KEY, alpha_as_data_text
+
+    found = metadata.get(ALPHA_AS_DATA_KEY)
+    if not isinstance(found, Mapping):
+        return None
+    text = alpha_as_data_text(name, int(found["band"]), str(found["why"]))
+    return text.removeprefix(f"{name}: ")  # the warning names the file
+
+
+class _NotAlphaAsData(logging.Filter):
+    """Leaves out :func:`railwatch.imagery.inspect.alpha_as_data`'s log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.funcName != "alpha_as_data"
+
+
+@contextmanager
+def _alpha_as_data_unlogged() -> Iterator[None]:
+    """Within it, :func:`railwatch.imagery.inspect.alpha_as_data` does not log that a
+    band labelled alpha is read as data: ingest says it in the file's warning
+    (:func:`alpha_as_data_note`; it was said twice, as a log line too)."""
+    target = logging.getLogger("railwatch.imagery.inspect")
+    quiet = _NotAlphaAsData()
+    target.addFilter(quiet)
+    try:
+        yield
+    finally:
+        target.removeFilter(quiet)
 
 
 #: Longest side (px) the mask is read at to find its values.

@@ -745,6 +745,45 @@ def _names(header: list[str], line: int) -> list[str]:
     return names
 
 
+#: Column separators that a counts file does not take but a header may be written with:
+#: runs of spaces (text copied from a report or a terminal) and "|" (a Markdown table).
+_OTHER_SEPARATORS = re.compile(r"\s*\|\s*|\s+")
+
+
+def _header_hint(header: list[str], header_line: int) -> str:
+    """What the header line that lacks ``date`` or ``count`` is instead, when it can be
+    told: a line of counts (the file has no header line), or the names separated by
+    spaces or "|" (2026-12-07, session 46: both were "lacks column(s) date, count; the
+    header must contain date,count" alone, a header the file seemed to have)."""
+    cells = [c.strip() for c in header]
+    # the first cell as any separator ends it (the comma was taken: no header holds one)
+    first = re.split(r"[;\t]", cells[0])[0].strip() if cells else ""
+    if _reads_as_date(first, header_line):
+        return (
+            f"; line {header_line} is a count ({first!r} is a date), not a header: add a "
+            "first line that names the columns, separated as the counts are: date,count "
+            "(and the other columns' names in their order)"
+        )
+    words = {column_name(w)[0] for c in cells for w in _OTHER_SEPARATORS.split(c) if w}
+    if all(c in words for c in REQUIRED):
+        return (
+            f"; line {header_line} names them separated by spaces or '|': separate the "
+            "columns with commas (or semicolons, or tabs) on every line"
+        )
+    return ""
+
+
+def _reads_as_date(text: str, line: int) -> bool:
+    """Whether ``text`` reads as a date in either day order (``05/10/2023`` too)."""
+    for order in ("dmy", "mdy"):
+        try:
+            read_when(text, line, order)
+        except InputError:
+            continue
+        return True
+    return False
+
+
 def _header_below(text: str, header_line: int) -> str:
     """Where the header is when a title or notes stand above it (within 10 lines)."""
     lines = text.lstrip("\ufeff").splitlines()
@@ -957,7 +996,7 @@ def parse_counts_csv(
         raise InputError(
             f"line {header_line}: {source} lacks column(s) {', '.join(missing)}; "
             f"the header must contain date,count (optional: {','.join(OPTIONAL)})"
-            + _header_below(text, header_line)
+            + (_header_hint(header, header_line) or _header_below(text, header_line))
         )
     exported = "scene_id" in names  # the counts file of `railwatch export --format csv`
     unknown = [
@@ -1617,7 +1656,7 @@ def _kept(
     by: the highest count, the first line of equals)."""
     from dataclasses import replace
 
-    from railwatch.analysis.series import METHOD_RANK, _quality_score, build_series
+    from railwatch.analysis.series import METHOD_RANK, build_series, quality_score
 
     # one day whatever their times (a local day at a site may span two UTC days)
     one_day = counts[0][1].when
@@ -1639,7 +1678,7 @@ def _kept(
         return line, best, "method"
     if len({p.reviewed for p in peers}) > 1:
         return line, best, "reviewed"
-    if len({_quality_score(p) for p in peers}) > 1:
+    if len({quality_score(p) for p in peers}) > 1:
         return line, best, "quality"
     return line, best, "count"
 
@@ -1659,7 +1698,7 @@ def _several_counts(
     ``by_day`` the day the file's day column gives; ``total``: the same day's lines of
     the total (``all``), whose image a type's count follows (:func:`_kept`)."""
     from railwatch.analysis.events import offset_text
-    from railwatch.analysis.series import _quality_score
+    from railwatch.analysis.series import quality_score
 
     lines = [str(line) for line, _ in counts]
     kept_line, kept, why = _kept(counts, total)
@@ -1694,9 +1733,9 @@ def _several_counts(
     elif why == "reviewed":
         reason = "an analyst's count (reviewed true), the others the detector's"
     else:
-        worst = max(_quality_score(p) for n, p in counts if n != kept_line)
+        worst = max(quality_score(p) for n, p in counts if n != kept_line)
         reason = (
-            f"clear fraction x coverage {_quality_score(kept):.2f}, the others {worst:.2f} at most"
+            f"clear fraction x coverage {quality_score(kept):.2f}, the others {worst:.2f} at most"
         )
     return head + (
         f"the best image's ({value:g}, line {kept_line}: {reason}), as it keeps the best of "

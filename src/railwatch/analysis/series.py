@@ -75,7 +75,9 @@ def day_number(when: datetime) -> float:
     return as_utc(when).timestamp() / 86400.0
 
 
-def _quality_score(point: CountPoint) -> float:
+def quality_score(point: CountPoint) -> float:
+    """How much of the site a count saw: clear fraction x coverage (1 for an unknown
+    one); of a day's counts by one method, none reviewed, the series keeps the highest."""
     clear = 1.0 if point.clear_fraction is None else point.clear_fraction
     cover = 1.0 if point.coverage is None else point.coverage
     return clear * cover
@@ -92,7 +94,7 @@ def _best(points: list[CountPoint]) -> CountPoint:
     usable = [p for p in points if p.is_usable]
     if not usable:
         # A gap: keep the best-quality unusable scene as the record of the attempt.
-        first = max(points, key=lambda p: (_quality_score(p), -(p.scene_id or 0)))
+        first = max(points, key=lambda p: (quality_score(p), -(p.scene_id or 0)))
         return CountPoint(
             when=first.when,
             count=None,
@@ -111,7 +113,7 @@ def _best(points: list[CountPoint]) -> CountPoint:
         key=lambda p: (
             -METHOD_RANK.get(p.method, 1),
             p.reviewed,  # an analyst's count of one of them is the day's count
-            _quality_score(p),
+            quality_score(p),
             float(p.count or 0.0),
             -(p.scene_id or 0),
         ),

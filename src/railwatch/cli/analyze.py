@@ -562,13 +562,18 @@ def _analyze_csv(
         n_usable = sum(1 for p in totals if _within(p, ends[name], z))
         later = len(totals) - n_usable  # left out by the analysis: say so, not "usable"
         of = _of_classes(totals, ends[name], z)
-        counted = f"{n_usable} usable count{plural_s(n_usable)}{of}" + (
-            f"; {later} after {day:%Y-%m-%d} left out" if later else ""
+        counted = (
+            f"{n_usable} usable count{plural_s(n_usable)}{of}"
+            + (f"; {later} after {day:%Y-%m-%d} left out" if later else "")
+            + _single_classes(by_site[name], ends[name], z)
         )
         label = f"site {name}" if name else path.name
         shown = _shown(alerts, show)
         if not shown:
-            console.print(f"{escape(label)}: no alerts ({counted}).")
+            if alerts:  # raised, and the filter shows none (session 46: "no alerts")
+                console.print(f"{escape(label)}: {_none_shown(len(alerts), show)}; {counted}.")
+            else:
+                console.print(f"{escape(label)}: no alerts ({counted}).")
             continue
         # the site comes from the file: "[/]" in it was rich markup (an internal error)
         n_shown = len(shown)
@@ -617,6 +622,43 @@ def _counted(points: Sequence[CountPoint]) -> list[CountPoint]:
     usable = [p for p in points if p.is_usable]
     totals = [p for p in usable if p.cls == "all"]
     return totals or usable
+
+
+def _none_shown(n_alerts: int, show: tuple[int, str | None]) -> str:
+    """That ``--min-severity`` and ``--class`` (``show``) leave none of the ``n_alerts``
+    raised: ``none of its 7 alerts is low or above (--min-severity info shows them
+    all)`` (2026-12-07, session 46: a look-back with ``--min-severity low`` said "7
+    alerts" and showed nothing, and ``--counts`` said "no alerts" of a file that raised
+    some)."""
+    from railwatch.analysis.types import SEVERITIES
+
+    floor, cls = show
+    words = ", ".join(
+        ([f"of {escape(cls)}"] if cls is not None else [])
+        + ([f"{SEVERITIES[floor]} or above"] if floor > 0 else [])
+    )
+    how = (["--min-severity info"] if floor > 0 else []) + (
+        ["no --class"] if cls is not None else []
+    )
+    verb = "shows" if len(how) == 1 else "show"
+    if n_alerts == 1:
+        return f"its one alert is not {words} ({' and '.join(how)} {verb} it)"
+    return f"none of its {n_alerts} alerts is {words} ({' and '.join(how)} {verb} them all)"
+
+
+def _single_classes(points: Sequence[CountPoint], as_of: datetime, utc_offset: timedelta) -> str:
+    """The usable counts of single classes in a file that counts the total too (those
+    :func:`_counted` leaves out), up to ``as_of``'s day at the site: ``"; of single
+    classes: boxcar 1, tank 3"``, else "" (2026-12-07, session 46: a file of one total
+    and four tank and boxcar lines said "1 usable count" above the tank alerts)."""
+    usable = [p for p in points if p.is_usable and _within(p, as_of, utc_offset)]
+    if not any(p.cls == "all" for p in points if p.is_usable):
+        return ""  # no total: _of_classes names the classes
+    classes = sorted({p.cls for p in usable} - {"all"})
+    if not classes:
+        return ""
+    each = ", ".join(f"{escape(c)} {sum(1 for p in usable if p.cls == c)}" for c in classes)
+    return f"; of single classes: {each}"
 
 
 def _within(point: CountPoint, as_of: datetime, utc_offset: timedelta) -> bool:
@@ -802,6 +844,9 @@ def _analyze_db(
             "again.",
             highlight=False,
         )
+    if not shown and result.alerts:
+        # a filter that shows none printed the count of alerts and nothing else (session 46)
+        console.print(f"{escape(site)}: {_none_shown(len(result.alerts), show)}.", highlight=False)
     if shown:
         title = (
             f"{site}: alerts"

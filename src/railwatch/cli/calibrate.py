@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,9 @@ from railwatch.cli._common import comma_list, console, err_console, plural_s, pr
 from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.train import TRAIN_STYLES
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.detect.calibration import Calibration
 
 #: ``--scenes`` and ``--seed`` defaults (simulated scenes per resolution, first seed).
 SIMULATED_SCENES = 60
@@ -290,17 +293,7 @@ def calibrate(
     )
     err_console.print(f"precision by score: {bins}")
     if cal.class_edges:
-        cbins = ", ".join(
-            f"{a:.1f}-{b:.1f}: {p:.2f} (n={n})"
-            for a, b, p, n in zip(
-                cal.class_edges,
-                cal.class_edges[1:],
-                cal.class_precision,
-                cal.class_counts,
-                strict=False,
-            )
-        )
-        err_console.print(f"class right by confidence: {cbins}")
+        err_console.print(f"class right by confidence: {class_bins_text(cal)}")
         err_console.print(
             "types reported from confidence "
             + _thresholds_text(dict(cal.class_thresholds), cal.class_threshold)
@@ -445,6 +438,22 @@ def _coarse_strings(
             f"--coarse-two-sides ({coarse[2]:g}) must not exceed --coarse-one-side ({coarse[1]:g})"
         )
     return coarse
+
+
+def class_bins_text(cal: Calibration) -> str:
+    """The class precision by confidence bin, as `calibrate` prints it: ``0.3-0.4: 0.49
+    (n=57)``; a bin without a car ``– (n=0)``: it holds the fit's prior, 0.5, not a
+    measure (2026-12-07, session 46: printed "0.9-1.0: 0.50 (n=0)")."""
+    return ", ".join(
+        f"{a:.1f}-{b:.1f}: {p:.2f} (n={n})" if n else f"{a:.1f}-{b:.1f}: – (n=0)"
+        for a, b, p, n in zip(
+            cal.class_edges,
+            cal.class_edges[1:],
+            cal.class_precision,
+            cal.class_counts,
+            strict=False,
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

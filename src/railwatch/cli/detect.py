@@ -299,6 +299,7 @@ def detect_command(
         _print_summary(summaries, err_console if _to_stdout(output) else console)
     _say_tracks_found(summaries)
     _say_lines_as_drawn(summaries)
+    _say_uncalibrated(summaries, run.detector)
     if failed:
         raise RailwatchError(
             f"{len(failed)} of {len(images)} images could not be detected "
@@ -311,6 +312,28 @@ def detect_command(
                 else f"the other {len(summaries)} were written"
             )
         )
+
+
+def _say_uncalibrated(summaries: list[dict[str, Any]], detector: Any) -> None:
+    """Once, on stderr: that the weights have no count calibration (``train
+    --calibration-scenes 0``, the fine-tuning quick path), so the interval of a total
+    counted car by car is the uncalibrated one of
+    :func:`railwatch.counting.count_interval`, not a measured 90 % (2026-12-07, session
+    46: the table said "total (90 %)" of such weights without a word)."""
+    if getattr(detector, "calibration", False) is not None:
+        return  # calibrated, or a backend without calibrations
+    if not any(s.get("method") == "objects" for s in summaries):
+        return
+    weights = getattr(detector, "weights", None)
+    name = str(weights) if weights is not None else "the detector's weights"
+    err_console.print(
+        f"note: {escape(name)} has no count calibration: the interval of a total counted "
+        "car by car is estimated from the detections' scores and a nominal miss rate, not "
+        f"the measured 90 % interval; `railwatch calibrate {escape(name)}` measures it on "
+        "simulated scenes (--labels DIR: on your own labelled images)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _read_along(summaries: list[dict[str, Any]], tracks: str) -> tuple[str, int]:
@@ -873,6 +896,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             bands=run.bands,
             radiometry=run.radiometry or "linear",
             check_scale=False,  # checked above, and said in the CLI's own words
+            log_alpha_as_data=False,  # said below as a warning, once (session 46)
         )
     except ImageryError as err:
         # a truncated file read "cannot read pixels of F: Read failed. See previous
@@ -950,6 +974,13 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "[bold]--bands 3,2,1[/].",
             highlight=False,
         )
+    if result.alpha_as_data is not None:
+        # a band GDAL labels alpha that holds data (NIR), read as data: said here, not
+        # also in the log (log_alpha_as_data=False above; 2026-12-07, session 46)
+        from railwatch.imagery.inspect import alpha_as_data_text
+
+        said = alpha_as_data_text(img.name, *result.alpha_as_data)
+        err_console.print(f"[bold yellow]warning:[/] {escape(said)}", highlight=False)
     if run.wgs84 and result.crs is None:
         raise InputError(f"{img.name} is not georeferenced: --wgs84 needs a georeferenced image")
     extra: dict[str, Any] = {

@@ -11,6 +11,7 @@ Below 1.5 m per pixel cars are detected as objects; coarser images go to
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import os
@@ -42,6 +43,8 @@ from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError, ScaleWarning
 from railwatch.imagery.inspect import (
     EmptyImageError,
+    alpha_as_data,
+    alpha_band,
     data_mask,
     eight_bit_values,
     georeferencing_problem,
@@ -198,6 +201,10 @@ class DetectionResult:
     #: file: :func:`railwatch.imagery.inspect.quality_mask_of`); None without one
     #: (cloud and haze were estimated from the pixels) and for objects.
     quality_mask: str | None = None
+    #: The band GDAL labels alpha (transparency) that was read as image data (NIR, ...)
+    #: and why, as :func:`railwatch.imagery.inspect.alpha_as_data` judges it; None when
+    #: there is none. ``railwatch detect`` warns of it (2026-12-07, session 46).
+    alpha_as_data: tuple[int, str] | None = None
 
     @property
     def total(self) -> int:
@@ -634,11 +641,11 @@ def _masks_of(ds: Any, bands: Sequence[int], gsd: float | None = None) -> _Masks
     """The :class:`_Masks` of an open dataset read as ``bands``; with ``gsd``, a file
     that declares no nodata value, alpha band or colour table has its black fill marked
     as :func:`railwatch.imagery.read.read_site_window` marks it (``fill_gsd``)."""
-    from rasterio.enums import ColorInterp
-
-    ci = list(ds.colorinterp)
-    alpha = None if ColorInterp.alpha in ci else undeclared_alpha(ds)
-    declares = ds.nodata is not None or ColorInterp.alpha in ci or alpha is not None
+    # a band labelled alpha that holds data (NIR) is no alpha band: its file's black
+    # fill is no data, as the pipeline reads it (imagery.inspect.alpha_as_data, s46)
+    labelled = alpha_band(ds) is not None
+    alpha = None if labelled else undeclared_alpha(ds)
+    declares = ds.nodata is not None or labelled or alpha is not None
     fill = None if declares or gsd is None else float(gsd)
     lut = colour_table(ds, bands)
     if lut is None:
@@ -1176,6 +1183,7 @@ def detect_file(
     bands: Sequence[int] | None = None,
     radiometry: Radiometry | str = "linear",
     check_scale: bool = True,
+    log_alpha_as_data: bool = True,
 ) -> DetectionResult:
     """Railcars in an image file of any size, read window by window.
 
@@ -1210,6 +1218,11 @@ def detect_file(
     about 0.38 m per pixel, no straight track): on simulated yards a gsd given 20 % too
     small lost a third of the cars (docs/detection.md, "How much a wrong hand-given scale
     changes the count"). The check reads the file again (about 0.5 s a megapixel, 16 s at most).
+
+    A 4th or later band GDAL labels alpha that holds data (NIR: :func:`railwatch.imagery.
+    inspect.alpha_as_data`) is read as data, not as transparency; the result's
+    ``alpha_as_data`` says so, and it is logged as a warning unless ``log_alpha_as_data``
+    is False (a caller that says it from the result: ``railwatch detect``, once a file).
     """
     import rasterio
 
@@ -1227,7 +1240,8 @@ def detect_file(
             "(e.g. gsd=0.5 in Python, --gsd 0.5 on the command line)"
         )
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
+    quiet = _alpha_as_data_logged(log_alpha_as_data)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024), quiet:
         n = workers if workers is not None else default_workers()
         result = _detect_file(
             p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs, sun, bands, radio
@@ -1244,6 +1258,30 @@ def detect_file(
     if message is not None:
         warnings.warn(ScaleWarning(message), stacklevel=2)
     return replace(result, scale_check=check)
+
+
+class _NotAlphaAsData(logging.Filter):
+    """Leaves out :func:`railwatch.imagery.inspect.alpha_as_data`'s log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.funcName != alpha_as_data.__name__
+
+
+@contextmanager
+def _alpha_as_data_logged(logged: bool) -> Iterator[None]:
+    """Within it, :func:`railwatch.imagery.inspect.alpha_as_data` logs that a band
+    labelled alpha is read as data only where ``logged``: a caller that says it from
+    :attr:`DetectionResult.alpha_as_data` keeps it from being said twice (session 46)."""
+    if logged:
+        yield
+        return
+    target = logging.getLogger(alpha_as_data.__module__)
+    quiet = _NotAlphaAsData()
+    target.addFilter(quiet)
+    try:
+        yield
+    finally:
+        target.removeFilter(quiet)
 
 
 def scale_check_warning(name: str, check: ScaleCheck) -> str | None:
@@ -1418,6 +1456,7 @@ def _detect_file(
                 f"{p.name} is not georeferenced: its detections cannot be written in {out_crs}"
             )
         width, height = ds.width, ds.height
+        as_data = alpha_as_data(ds)  # judged once per open dataset (cached)
     if det is None and method == "objects":
         raise DetectionError("no detector available")
     return DetectionResult(
@@ -1445,4 +1484,5 @@ def _detect_file(
         eight_bit=eight_bit,
         clear_share=clear_share,
         quality_mask=mask_uri,
+        alpha_as_data=as_data,
     )

@@ -660,10 +660,19 @@ def calibrate_on_labels(
         if progress is not None:
             progress(n, len(images))
     bands = sorted({s.gsd for s in samples})
+    # distinct cars where known: a car in the overlap of export-labels chips is a label
+    # of each (2026-12-07, session 46: "169 cars" under the warning "119 labelled cars")
+    distinct = labelled.distinct_cars
+    single = labelled.cars == 1
+    if distinct is None:
+        cars = f"{labelled.cars} labelled object{'' if single else 's'} (chips may overlap)"
+    elif distinct == labelled.cars:
+        cars = f"{labelled.cars} car{'' if single else 's'}"
+    else:
+        cars = f"{distinct} car{'' if distinct == 1 else 's'} in {labelled.cars} labels"
     source = (
         f"labelled images in {labelled.root}: {len(images)} "
-        f"image{'' if len(images) == 1 else 's'}, {labelled.cars} "
-        f"car{'' if labelled.cars == 1 else 's'}, "
+        f"image{'' if len(images) == 1 else 's'}, {cars}, "
         f"pooled at {', '.join(f'{g:g}' for g in bands)} m"
     )
     cal = fit_calibration(samples, classes=sorted(classes), source=source)

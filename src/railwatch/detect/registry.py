@@ -285,5 +285,22 @@ def get_detector(name: str = "default") -> Detector:
     if sep and kind in ("default", "default-fp32", "onnx", "ultralytics"):
         _need_path("", kind, name)
     raise DetectorSpecError(
-        f"unknown detector {name!r}: choose one of {', '.join(DETECTOR_CHOICES)}"
+        f"unknown detector {name!r}: {_model_file_hint(name)}"
+        f"choose one of {', '.join(DETECTOR_CHOICES)}"
     )
+
+
+def _model_file_hint(name: str) -> str:
+    """What to write for a detector given as a model file's path alone (``tuned.onnx``,
+    ``best.pt``): its kind before it (2026-12-07, session 46: the weights `railwatch
+    train` wrote, given so, were "unknown detector" and the list of every spec)."""
+    path = name.split("?", 1)[0]
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix == "onnx":
+        return (
+            f"a model file is given with its kind: default:{path} for weights that "
+            f"`railwatch train` wrote, onnx:{path} for another YOLO-OBB ONNX model; "
+        )
+    if suffix == "pt":
+        return f"a model file is given with its kind: ultralytics:{path}; "
+    return ""

@@ -51,6 +51,7 @@ from railwatch.export.labels import (
 )
 from railwatch.export.paths import files_in_folders
 from railwatch.imagery.inspect import (
+    alpha_band,
     data_mask,
     own_mask,
     rgb_of,
@@ -225,11 +226,10 @@ def _bands_as_read(
     band when it is an alpha band the file does not declare
     (:func:`~railwatch.imagery.inspect.undeclared_alpha`), and the colour table of a
     one-band colour-table image (index -> RGB, one row per entry:
-    :func:`~railwatch.imagery.read.colour_table`), else None."""
-    from rasterio.enums import ColorInterp
-
+    :func:`~railwatch.imagery.read.colour_table`), else None. A band labelled alpha that
+    holds data (NIR: ``imagery.inspect.alpha_as_data``) is no alpha band (session 46)."""
     bands = rgb_bands(src, bands=rgb)
-    hidden = None if ColorInterp.alpha in src.colorinterp else undeclared_alpha(src)
+    hidden = None if alpha_band(src) is not None else undeclared_alpha(src)
     if hidden is not None:
         bands = [b for b in bands if b != hidden] or [1]
     table = colour_table(src, bands) if len(bands) == 1 else None
@@ -265,7 +265,6 @@ def scene_chips_and_cars(
     """:func:`scene_chips`, and the number of distinct cars they label: a car in the
     overlap of chips once, where the chips' labels count it once a chip."""
     import rasterio
-    from rasterio.enums import ColorInterp
     from rasterio.windows import Window
 
     from railwatch.imagery import to_rgb8
@@ -305,7 +304,9 @@ def scene_chips_and_cars(
         if hidden is not None:
             valid &= src.read(hidden, window=window) > 0
         nodata = item_nodata_of(scene.meta)  # its STAC item's, where the file has none
-        declared = src.nodata is not None or ColorInterp.alpha in src.colorinterp
+        # a band labelled alpha that holds data (NIR) declares no transparency: the STAC
+        # item's nodata applies, as the pipeline reads the scene (session 46)
+        declared = src.nodata is not None or alpha_band(src) is not None
         declared = declared or own_mask(src)  # the file's mask wins too (review r2, s38)
         # of a colour-table image an index, as the pipeline reads it (session 39)
         if nodata is not None and not declared and hidden is None:

@@ -44,7 +44,9 @@ from railwatch import __version__
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
 from railwatch.export.redact import file_name
 from railwatch.imagery.inspect import (
+    alpha_band,
     data_mask,
+    data_view,
     gdal_path,
     is_remote,
     own_mask,
@@ -79,8 +81,10 @@ COARSE_OVERSAMPLE = 2
 #: Version of the way tiles are drawn, part of every tile's ETag: raise it when a
 #: change of this module changes the pixels of a tile (so is railwatch's version).
 #: 2: undeclared alpha, colour tables (session-24 follow-up); 3: an index the colour
-#: table has no entry for is transparent (session 31; was its clamped colour).
-RENDERER_VERSION = 3
+#: table has no entry for is transparent (session 31; was its clamped colour); 4: a
+#: band labelled alpha that holds data (``imagery.inspect.alpha_as_data``: NIR) is not
+#: the tile's transparency (2026-12-07, session 46: a tile over NIR 0 was transparent).
+RENDERER_VERSION = 4
 #: Tiles are revalidated at each use (their ETag), never shown stale from a cache.
 TILE_CACHE_CONTROL = "private, no-cache"
 
@@ -303,6 +307,12 @@ class RenderParams:
     #: has no alpha band (``imagery.read.item_nodata_of``): transparent (session 38); of a
     #: colour-table image an index (session 39).
     nodata: float | None = None
+    #: Where a band GDAL labels alpha is read as image data
+    #: (``imagery.inspect.alpha_as_data``, e.g. NIR), the VRT (XML) of
+    #: ``imagery.inspect.data_view`` that labels it undefined: tiles are read from it,
+    #: so it is no transparency (session 46); kept here, as judging the band again for
+    #: each tile read it again (0.4 s a tile of a 16 Mpx file without overviews).
+    view: str | None = None
 
     @property
     def read(self) -> tuple[int, ...]:
@@ -329,8 +339,6 @@ def _render_params(
     the pipeline reads them (``imagery.read.read_site_window``). Cached by all of them
     and the file's ``stamp``: a scene given another radiometry, other bands or other
     item scales, or whose file (or a sidecar) was replaced, is shown anew."""
-    from rasterio.enums import ColorInterp
-
     from railwatch.imagery.inspect import transparent_entries, undeclared_alpha
     from railwatch.imagery.read import (
         colour_table,
@@ -342,7 +350,12 @@ def _render_params(
 
     with open_raster(gdal_path(uri)) as ds:
         indexes = tuple(rgb_bands(ds, bands=rgb))
-        hidden = None if ColorInterp.alpha in ds.colorinterp else undeclared_alpha(ds)
+        # a band labelled alpha that holds data (NIR) is no alpha band: the pipeline's
+        # rule (imagery.inspect.alpha_as_data, session 46)
+        alpha = alpha_band(ds)
+        hidden = None if alpha is not None else undeclared_alpha(ds)
+        with data_view(ds) as shown:
+            view = str(shown.name) if shown is not ds else None  # its XML
         if hidden is not None:
             indexes = tuple(b for b in indexes if b != hidden) or (1,)
         palette: tuple[tuple[int, int, int], ...] | None = None
@@ -365,7 +378,7 @@ def _render_params(
                 nodata=item_nodata,
             )
         )
-        declared = ds.nodata is not None or ColorInterp.alpha in ds.colorinterp
+        declared = ds.nodata is not None or alpha is not None
         declared = declared or own_mask(ds)  # the file's mask wins too (review r2, s38)
         # a colour table's index equal to the item's nodata is no data too, as GDAL
         # reads a palette band's own nodata and the pipeline the item's (session 39)
@@ -375,7 +388,7 @@ def _render_params(
         if ranges is None
         else tuple((float(lo), float(hi)) for lo, hi in zip(*ranges, strict=True))
     )
-    return RenderParams(indexes, spans, hidden, palette, clear, nodata)
+    return RenderParams(indexes, spans, hidden, palette, clear, nodata, view)
 
 
 def _as_shown(
@@ -432,13 +445,17 @@ def render_tile(
     and the scales and offsets its STAC item declares, ``item_scaling``, where the file
     declares none, as ``process`` reads it).
     Transparent where the pipeline reads no data that GDAL does not mask: an RGBA
-    without ExtraSamples's alpha and a colour table's transparent entries; a colour
-    table's indexes shown as its colours (:func:`_as_shown`; until the session-24
-    follow-up those areas were drawn as white or black ground and a colour-table image
-    in grey levels). Planned by :func:`tile_plan`: a transparent tile when the image
-    would be under :data:`MIN_IMAGE_PX` pixels across, a decimated read when the image
-    is much finer than the tile."""
+    without ExtraSamples's alpha and a colour table's transparent entries; not where a
+    band GDAL labels alpha holds data (NIR: read through ``imagery.inspect.data_view``,
+    :attr:`RenderParams.view`, since session 46; rio-tiler took it as alpha, opaque only
+    where it was 255, and such a tile was transparent); a colour table's indexes
+    shown as its colours (:func:`_as_shown`; until the session-24 follow-up those areas
+    were drawn as white or black ground and a colour-table image in grey levels).
+    Planned by :func:`tile_plan`: a transparent tile when the image would be under
+    :data:`MIN_IMAGE_PX` pixels across, a decimated read when the image is much finer
+    than the tile."""
     lazy_import("rio_tiler", "web", "image tiles")
+    import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
     from rio_tiler.errors import TileOutsideBounds
     from rio_tiler.io import Reader
@@ -446,7 +463,8 @@ def render_tile(
 
     try:
         params = _render_params(uri, rgb, radiometry, stamp, item_scaling, item_nodata)
-        with Reader(uri) as src:
+        # as Reader(uri) opens it, or the VRT where a band labelled alpha is data (s46)
+        with rasterio.open(params.view or uri) as ds, Reader(uri, dataset=ds) as src:
             if not src.tile_exists(x, y, z):
                 return None
             plan = tile_plan(src, x, y, z)
