@@ -21,12 +21,12 @@ from railwatch.detect.model_core import (
     WORK_GSD,
     RawDetection,
     WorkBox,
-    _sigmoid,
     band_planes,
     decode,
     encode_targets,
     fuse_views,
     normalise,
+    sigmoid,
     to_work_scale,
     unview_output,
 )
@@ -386,7 +386,7 @@ def test_normalise_scratch_arrays_keep_threads_and_calls_apart() -> None:
 def _decode_per_peak(out: np.ndarray, threshold: float) -> list[RawDetection]:
     """Reference: :func:`decode` as written before 2026-12-03 (peak by peak in Python),
     the numbers the shipped detector was measured with."""
-    heat = _sigmoid(out[0])
+    heat = sigmoid(out[0])
     peak = heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(peak & (heat >= threshold))
     gh, gw = heat.shape
@@ -405,7 +405,7 @@ def _decode_per_peak(out: np.ndarray, threshold: float) -> list[RawDetection]:
         logits = (out[8 : 8 + len(CLASSES), y0:y1, x0:x1] * w).sum(axis=(1, 2)) / ws
         e = np.exp(logits - logits.max())
         probs = e / e.sum()
-        cov = float(_sigmoid(np.asarray((out[-1, y0:y1, x0:x1] * w).sum() / ws)))
+        cov = float(sigmoid(np.asarray((out[-1, y0:y1, x0:x1] * w).sum() / ws)))
         box = WorkBox(cx, cy, length, width, angle, int(np.argmax(probs)), cov >= 0.5)
         results.append(RawDetection(box, float(heat[y, x]), probs.astype(np.float32), cov))
     return results

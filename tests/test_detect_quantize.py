@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from railwatch.detect.default import DefaultDetector, default_weights
-from railwatch.detect.model_core import _sigmoid
+from railwatch.detect.model_core import sigmoid
 from railwatch.detect.registry import get_detector
 from railwatch.errors import DetectionError, MissingDependencyError
 
@@ -92,7 +92,7 @@ def test_int8_heat_map_matches_fp32_on_a_simulator_tile(quantised: Path) -> None
     img, gsd = _sim_tile(6_200_001, 0.5)
     a, _ = fp32.predict_maps(img, gsd)
     b, _ = int8.predict_maps(img, gsd)
-    ha, hb = _sigmoid(a[0]), _sigmoid(b[0])
+    ha, hb = sigmoid(a[0]), sigmoid(b[0])
     hot = ha >= 0.2
     assert hot.sum() > 50  # the tile has cars
     assert float(np.abs(ha - hb).max()) < 0.1

@@ -176,7 +176,7 @@ def test_ingest_warns_and_bands_can_be_set_afterwards(
 
 
 def test_stac_item_bands_are_those_of_the_chosen_asset() -> None:
-    from railwatch.imagery.inspect import _parse_item
+    from railwatch.imagery.inspect import parse_stac_item
 
     doc = {
         "properties": {"datetime": "2023-10-05T02:13:00Z"},
@@ -192,11 +192,11 @@ def test_stac_item_bands_are_those_of_the_chosen_asset() -> None:
         },
     }
     where = Path("/a/analytic.tif")
-    analytic = _parse_item(doc, where, image="https://example.test/a/analytic.tif")
+    analytic = parse_stac_item(doc, where, image="https://example.test/a/analytic.tif")
     assert analytic.metadata["rgb_bands"] == [3, 2, 1]
-    visual = _parse_item(doc, where, image="https://example.test/a/visual.tif")
+    visual = parse_stac_item(doc, where, image="https://example.test/a/visual.tif")
     assert visual.metadata["rgb_bands"] == [1, 2, 3]
-    assert "rgb_bands" not in _parse_item(doc, where, image="elsewhere.tif").metadata
+    assert "rgb_bands" not in parse_stac_item(doc, where, image="elsewhere.tif").metadata
 
 
 @pytest.mark.parametrize(

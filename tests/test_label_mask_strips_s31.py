@@ -1,6 +1,6 @@
 """Label reading finds where a shrunk image holds data strip by strip (session 31).
 
-``detect.labels._read_image`` read a non-palette file's bands once more at full size to
+``detect.labels.read_label_image`` read a non-palette file's bands once more at full size to
 build the valid mask of an image it shrinks (GBs for a large 16-bit scene). It now reads
 strips of whole block rows (``_valid_shrunk``), each reduced to the shrunk grid, with
 the black fill of a file that declares no nodata still measured over the whole file
@@ -22,7 +22,7 @@ from rasterio.windows import Window
 
 from railwatch.detect import labels
 from railwatch.detect.api import _masks_of, window_valid
-from railwatch.detect.labels import _area_weights, _read_image, _shrunk, _valid_shrunk
+from railwatch.detect.labels import _area_weights, _shrunk, _valid_shrunk, read_label_image
 
 W, H = 203, 171  # shrunk to 77 x 61: 2.64 and 2.80 file pixels per stored pixel
 SW, SH = 77, 61
@@ -208,7 +208,7 @@ def test_label_reading_never_reads_the_file_whole_at_full_size(
 
     monkeypatch.setattr(DatasetReader, "read", read)
     monkeypatch.setattr(DatasetReader, "dataset_mask", dataset_mask)
-    _, valid = _read_image(path, SW, SH, gsd=GSD)
+    _, valid = read_label_image(path, SW, SH, gsd=GSD)
     assert valid is not None and want is not None
     np.testing.assert_array_equal(valid, want)
     # the whole file at its own resolution: never (the reads given an out_shape are the

@@ -1,6 +1,6 @@
 """Label reading reads a palette image's index band strip by strip (session 31).
 
-``detect.labels._read_image`` read a palette file's whole index band and built each
+``detect.labels.read_label_image`` read a palette file's whole index band and built each
 colour plane at full size before shrinking it (several hundred MB for a large 16-bit
 scene); it now reads strips of the index band (``_palette_shrunk``), each reduced to the
 shrunk grid by area in integers. The colours are the exact area average rounded half up
@@ -24,7 +24,7 @@ from rasterio.transform import from_origin
 from rasterio.windows import Window
 
 from railwatch.detect import labels
-from railwatch.detect.labels import _read_image
+from railwatch.detect.labels import read_label_image
 
 X0, Y0, GSD = 500000.0, 4000000.0, 0.5
 #: Entries of the short tables: the second is transparent (alpha 0), so no data.
@@ -162,7 +162,7 @@ def test_strips_give_the_full_size_colours_and_mask(
 ) -> None:
     path = _palette(tmp_path, _indexes(past))
     old_rgb, old_valid = _old(path, width, height)
-    rgb, valid = _read_image(path, width, height)
+    rgb, valid = read_label_image(path, width, height)
     assert small_strips and len(small_strips[-1]) > 1
     want_rgb, twice_valid, total = _exact(path, width, height)
     exact_valid = twice_valid >= total
@@ -189,7 +189,7 @@ def test_a_file_with_no_no_data_has_no_mask(tmp_path: Path, small_strips: list[A
     index = np.random.default_rng(2).choice([0, 2, 3], (40, 37))
     path = _palette(tmp_path, index)
     old_rgb, old_valid = _old(path, 17, 19)
-    rgb, valid = _read_image(path, 17, 19)
+    rgb, valid = read_label_image(path, 17, 19)
     assert valid is None and old_valid is None
     assert np.abs(rgb.astype(int) - old_rgb.astype(int)).max() <= 1
     np.testing.assert_array_equal(rgb, _exact(path, 17, 19)[0])
@@ -206,7 +206,7 @@ def test_a_stored_pixel_exactly_half_no_data_is_valid(
     path = _palette(tmp_path, index)
     _, old_valid = _old(path, 7, 32)
     assert old_valid is not None and not old_valid.all()  # the old rounding
-    rgb, valid = _read_image(path, 7, 32)
+    rgb, valid = read_label_image(path, 7, 32)
     assert valid is None  # all valid
     np.testing.assert_array_equal(
         rgb, np.broadcast_to(np.array([125, 125, 2], np.uint8), rgb.shape)
@@ -241,7 +241,7 @@ def test_no_read_covers_the_whole_image(
 
     monkeypatch.setattr(DatasetReader, "read", read)
     monkeypatch.setattr(DatasetReader, "dataset_mask", dataset_mask)
-    _, valid = _read_image(path, 23, 29)
+    _, valid = read_label_image(path, 23, 29)
     assert valid is not None
     assert reads  # the index band was read
     assert all(rows <= STRIP_ROWS for rows, _ in reads), reads

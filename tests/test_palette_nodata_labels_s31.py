@@ -139,9 +139,9 @@ def test_ingest_read_takes_an_index_past_the_table_as_no_data(tmp_path: Path) ->
 def test_label_reading_takes_an_index_past_the_table_as_no_data(tmp_path: Path) -> None:
     """Label reading clamped it to the last row of a 256-row lookup: black, but ground
     (a crop of it taught "no car here")."""
-    from railwatch.detect.labels import _read_image
+    from railwatch.detect.labels import read_label_image
 
-    pixels, valid = _read_image(_short_palette(tmp_path), SIZE, SIZE)
+    pixels, valid = read_label_image(_short_palette(tmp_path), SIZE, SIZE)
     np.testing.assert_array_equal(pixels, _expected_rgb())
     assert valid is not None
     np.testing.assert_array_equal(valid, _indexes() != PAST)
@@ -151,10 +151,10 @@ def test_an_8_bit_index_past_a_short_table_is_no_data_too(tmp_path: Path) -> Non
     """Index 9 of a 4-entry 8-bit table was black ground (a 256-row lookup padded with
     black); now it is no data, for detect and label reading alike."""
     from railwatch.detect.api import detect_file
-    from railwatch.detect.labels import _read_image
+    from railwatch.detect.labels import read_label_image
 
     path = _short_palette(tmp_path, past=9)
-    pixels, valid = _read_image(path, SIZE, SIZE)
+    pixels, valid = read_label_image(path, SIZE, SIZE)
     assert valid is not None
     np.testing.assert_array_equal(valid, _indexes(9) != 9)
     np.testing.assert_array_equal(pixels, _expected_rgb())

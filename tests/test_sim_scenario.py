@@ -125,7 +125,7 @@ def test_usable_expectation_matches_the_mask(sc: Scenario) -> None:
         )  # fmt: skip
         snow = None
         if p.snow > 0:
-            rng = np.random.default_rng([p.layout_seed, scn._GROUND])
+            rng = np.random.default_rng([p.layout_seed, scn.GROUND_STREAM])
             _, snow = rnd.ground(rng, (h, w), p.gsd, STYLES[p.style], p)
         valid = cond.coverage_mask(np.random.default_rng([p.seed, scn._COVER]), (h, w), p.coverage)
         m = cond.quality_mask(atm, snow, valid)

@@ -2049,7 +2049,7 @@ def _scene_info(
     from rasterio.errors import RasterioError
 
     from railwatch.imagery import SceneInfo
-    from railwatch.imagery.inspect import _parse_item
+    from railwatch.imagery.inspect import parse_stac_item
 
     path = gdal_path(href)
     if not is_remote(href) and not os.path.exists(path):
@@ -2079,7 +2079,7 @@ def _scene_info(
             f"cannot read the header of {href}: {why}; {todo}, or pick another asset with --asset"
         ) from err
     doc = item.to_dict(include_self_link=False, transform_hrefs=False)
-    sidecar = _parse_item(doc, Path(urlparse(href).path), image=href)
+    sidecar = parse_stac_item(doc, Path(urlparse(href).path), image=href)
     meta = dict(sidecar.metadata)
     meta.pop("sidecar", None)
     meta.update({"stac_id": item.id, "stac_collection": item.collection_id})

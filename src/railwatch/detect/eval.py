@@ -1027,10 +1027,10 @@ def pair_files(
             scene = f.relative_to(tdir).as_posix()[: -len(suffix)]
             found[scene].append((TRUTH_SUFFIXES.index(suffix), f))
     if not found:
-        from railwatch.detect.labels import _other_layout
+        from railwatch.detect.labels import other_layout_hint
 
         raise InputError(
-            f"no NAME.truth.geojson files in {tdir}{_other_layout(tdir, '--truth')}: point "
+            f"no NAME.truth.geojson files in {tdir}{other_layout_hint(tdir, '--truth')}: point "
             "--truth at a folder of simulator "
             "output (`railwatch simulate --scene ... --out DIR` or `railwatch simulate "
             "--scenario NAME --out DIR`) or of hand-made truth files (name each after its "
@@ -1270,13 +1270,13 @@ def _truth_radiometry(tfile: TruthFile) -> Radiometry | None:
         doc = None  # read_geojson says what is wrong with it
     value = doc.get("radiometry") if isinstance(doc, dict) else None
     try:
-        own = lab._radiometry(value, "its top-level")
+        own = lab.radiometry_member(value, "its top-level")
     except InputError as err:
         raise InputError(f"{tfile.truth}: {err}") from err
     if own is not None or tfile.image is None:
         return own
     try:
-        return lab._radiometry(lab._sidecar_value(tfile.image, "radiometry"), "its")
+        return lab.radiometry_member(lab.sidecar_value(tfile.image, "radiometry"), "its")
     except InputError as err:
         raise InputError(f"{tfile.image.with_suffix('.json')}: {err}") from err
 

@@ -472,7 +472,11 @@ def box_from_polygon(poly: BaseGeometry) -> OrientedBox:
     return OrientedBox(float(c.x), float(c.y), length, width, angle)
 
 
-def _crs_of(fc: Mapping[str, Any]) -> str | None:
+def crs_of_collection(fc: Mapping[str, Any]) -> str | None:
+    """The CRS a GeoJSON FeatureCollection's coordinates are in, as ``"AUTH:CODE"``:
+    WGS84 when it has no ``crs`` member (RFC 7946), None when that member is null
+    (pixel coordinates), the name of a GeoJSON 2008 named CRS; an :class:`InputError` for
+    any other ``crs`` member."""
     if "crs" not in fc:
         return WGS84
     member = fc["crs"]
@@ -599,7 +603,7 @@ def from_feature_collection(
     if fc.get("type") != "FeatureCollection":
         raise InputError("not a GeoJSON FeatureCollection: expected 'type': 'FeatureCollection'")
     where = f"{source}: feature" if source else "feature"
-    crs = _crs_of(fc)
+    crs = crs_of_collection(fc)
     move = None
     if to_crs is not None and crs is not None and to_crs != crs:
         from pyproj import Transformer

@@ -151,7 +151,7 @@ class LabelledImage:
     #: says (None: it says nothing; read as linear data)
     radiometry: Radiometry | None = None
     #: Where ``image`` holds data (bool, its shape; None: everywhere), as ``railwatch
-    #: detect`` reads the file (:func:`_read_image`)
+    #: detect`` reads the file (:func:`read_label_image`)
     valid: np.ndarray | None = None
     #: The folder of chips it is one of (its DOTA folder or import-labels manifest),
     #: whose chips may overlap and label a car in each (:attr:`LabelledSet.distinct_cars`);
@@ -385,7 +385,7 @@ def _number(value: object) -> float | None:
 _SIDECAR_KEYS = ("gsd", "radiometry")
 
 
-def _sidecar_value(image: Path, key: str) -> object:
+def sidecar_value(image: Path, key: str) -> object:
     """``key`` of the sidecar ``NAME.json``: its top-level member (label reading's own
     sidecar, ``{"gsd": 0.3}``), else, only where the file is a STAC item
     (:func:`railwatch.imagery.inspect.is_stac_item`), its ``properties`` member; another
@@ -427,10 +427,10 @@ def _sidecar_value(image: Path, key: str) -> object:
 
 
 def _sidecar_gsd(image: Path) -> float | None:
-    return _number(_sidecar_value(image, "gsd"))
+    return _number(sidecar_value(image, "gsd"))
 
 
-def _radiometry(value: object, where: str) -> Radiometry | None:
+def radiometry_member(value: object, where: str) -> Radiometry | None:
     """A ``radiometry`` member (None when absent), or an :class:`InputError`."""
     from railwatch.imagery.read import parse_radiometry
 
@@ -442,9 +442,9 @@ def _radiometry(value: object, where: str) -> Radiometry | None:
 
 
 def _crs_name(fc: Mapping[str, Any]) -> str | None:
-    from railwatch.detect.geojson import _crs_of
+    from railwatch.detect.geojson import crs_of_collection
 
-    return _crs_of(fc)
+    return crs_of_collection(fc)
 
 
 # ----------------------------------------------------------------------------- images
@@ -488,11 +488,11 @@ def _read_pixels(
     gsd: float | None = None,
     command: str = "railwatch train --labels",
 ) -> np.ndarray:
-    """The pixels of :func:`_read_image` (its no data black, as detect reads it)."""
-    return _read_image(path, width, height, radiometry, gsd=gsd, command=command)[0]
+    """The pixels of :func:`read_label_image` (its no data black, as detect reads it)."""
+    return read_label_image(path, width, height, radiometry, gsd=gsd, command=command)[0]
 
 
-def _read_image(
+def read_label_image(
     path: Path,
     width: int,
     height: int,
@@ -1036,7 +1036,7 @@ def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
         problems.add(path, f"'gsd' must be a positive number of metres, got {fc.get('gsd')!r}")
         ok = False
     try:
-        radiometry = _radiometry(fc.get("radiometry"), "its top-level")
+        radiometry = radiometry_member(fc.get("radiometry"), "its top-level")
     except InputError as err:
         problems.add(path, str(err))
         ok = False
@@ -1474,12 +1474,12 @@ def _load_one(
     radiometry = label.radiometry
     if radiometry is None:  # else the sidecar's, as the gsd
         try:
-            radiometry = _radiometry(_sidecar_value(image_path, "radiometry"), "its")
+            radiometry = radiometry_member(sidecar_value(image_path, "radiometry"), "its")
         except InputError as err:
             problems.add(image_path.with_suffix(".json"), str(err))
             return None
     try:
-        pixels, valid = _read_image(
+        pixels, valid = read_label_image(
             image_path, sw, sh, radiometry or "linear", gsd=gsd, command=command
         )
     except InputError as err:
@@ -1502,7 +1502,7 @@ def _load_one(
     )
 
 
-def _other_layout(root: Path, option: str = "--labels") -> str:
+def other_layout_hint(root: Path, option: str = "--labels") -> str:
     """What a folder without label files this module reads looks like, if it looks like
     a label format it does not read (for the error message of ``option``: train's
     ``--labels``, eval's ``--truth``)."""
@@ -1539,7 +1539,7 @@ def load_labelled_dir(
     entries = _discover(base, problems)
     if not entries and not problems.items:
         raise InputError(
-            f"no label files in {base}{_other_layout(base)}: put NAME.truth.geojson (e.g. "
+            f"no label files in {base}{other_layout_hint(base)}: put NAME.truth.geojson (e.g. "
             "the corrected NAME.detections.geojson of railwatch detect) next to each image "
             "NAME.tif/.png, or DOTA labels in labelTxt/NAME.txt (with a 'gsd:METRES' line, "
             "as railwatch export-labels --format dota writes them), or give the folder "
@@ -1735,8 +1735,12 @@ __all__ = [
     "describe_provenance",
     "labelled_crops",
     "load_labelled_dir",
+    "other_layout_hint",
     "parse_class",
     "provenance_of",
+    "radiometry_member",
     "read_export_provenance",
+    "read_label_image",
     "record_in_card",
+    "sidecar_value",
 ]

@@ -432,12 +432,12 @@ def fuse_views(outs: list[np.ndarray], how: str = "mean", handicap: float = 0.0)
     if how == "max":
         stack = np.stack(outs)  # (views, N_OUT, gh, gw)
         if handicap:
-            p = np.clip(_sigmoid(stack[1:, 0]) - np.float32(handicap), 1e-6, 1.0 - 1e-6)
+            p = np.clip(sigmoid(stack[1:, 0]) - np.float32(handicap), 1e-6, 1.0 - 1e-6)
             stack[1:, 0] = np.log(p / (1.0 - p))
         best = np.argmax(stack[:, 0], axis=0)  # the logit orders as the probability
         return np.ascontiguousarray(np.take_along_axis(stack, best[None, None], axis=0)[0])
     mean = np.asarray(np.mean(outs, axis=0, dtype=np.float32))
-    probs = [_sigmoid(o[0]) for o in outs]
+    probs = [sigmoid(o[0]) for o in outs]
     placed = np.asarray(np.mean(probs, axis=0, dtype=np.float32))
     kernel = np.ones((3, 3), np.uint8)
     height = np.asarray(np.mean([cv2.dilate(p, kernel) for p in probs], axis=0, dtype=np.float32))
@@ -448,7 +448,9 @@ def fuse_views(outs: list[np.ndarray], how: str = "mean", handicap: float = 0.0)
     return mean
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function of a network's logits, as float32 (clipped to +-30 first, so
+    no overflow warning); the ONNX and the quantized models' outputs go through it."""
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -30, 30))), dtype=np.float32)
 
 
@@ -481,7 +483,7 @@ def decode(out: np.ndarray, threshold: float) -> list[RawDetection]:
     All peaks at once (since 2026-12-03; before, peak by peak in Python): the same
     operations on the same float32 and float64 numbers, the sums in NumPy's order (see
     :func:`_neighbourhood_sums`), so every car is the same bit for bit."""
-    heat = _sigmoid(out[0])
+    heat = sigmoid(out[0])
     peak = heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(peak & (heat >= threshold))
     if not len(ys):
@@ -516,7 +518,7 @@ def decode(out: np.ndarray, threshold: float) -> list[RawDetection]:
         total = total + e[:, k]
     probs = e / total[:, None]
     cls = np.argmax(probs, axis=1)
-    cov = _sigmoid(weighted(out[-1:])[0])
+    cov = sigmoid(weighted(out[-1:])[0])
     score = heat[ys, xs]
     return [
         RawDetection(WorkBox(*box, k, c >= 0.5), sc, pr, c)

@@ -499,12 +499,12 @@ def _compare(fp32: Path, int8: Path, x: np.ndarray) -> dict[str, float]:
     fp32 and INT8 networks on one calibration tile (recorded in the card)."""
     import onnxruntime as ort
 
-    from railwatch.detect.model_core import _sigmoid
+    from railwatch.detect.model_core import sigmoid
 
     heats = []
     for path in (fp32, int8):
         sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        heats.append(_sigmoid(sess.run(None, {sess.get_inputs()[0].name: x})[0][0, 0]))
+        heats.append(sigmoid(sess.run(None, {sess.get_inputs()[0].name: x})[0][0, 0]))
     d = np.abs(heats[0] - heats[1])
     return {
         "heat_max_abs_diff": round(float(d.max()), 4),

@@ -1066,7 +1066,7 @@ def _png_plan(path: Path | None, errors: LabelErrors) -> _PngPlan | None:
     the chip a model is trained on is what ``railwatch detect`` sees of the file: other
     than a plain 8-bit PNG (every band 8-bit, the bands detect reads those it reads
     without a sidecar, none a colour table), its pixels and no data are read by the
-    reader of label reading (``detect.labels._read_image``: the bands detect reads,
+    reader of label reading (``detect.labels.read_label_image``: the bands detect reads,
     ``--bands``-like ``eo:bands`` of its sidecar included, a colour table as its
     colours, stretched by the ``radiometry`` of its sidecar ``NAME.json`` else linear,
     with the scales its STAC item declares). Until session 31 they went through PIL's
@@ -1074,7 +1074,7 @@ def _png_plan(path: Path | None, errors: LabelErrors) -> _PngPlan | None:
     a colour table still did, found on band 1 only and failing on 16-bit indexes.
     Problems (an item that cannot be applied, a radiometry that is no radiometry, a
     file that cannot be read) are added to ``errors``, None returned."""
-    from railwatch.detect.labels import _radiometry, _sidecar_value
+    from railwatch.detect.labels import radiometry_member, sidecar_value
     from railwatch.errors import ImageryError
     from railwatch.imagery.read import (
         colour_table,
@@ -1097,7 +1097,7 @@ def _png_plan(path: Path | None, errors: LabelErrors) -> _PngPlan | None:
             )
         if plain:
             return "copy"
-        radiometry = _radiometry(_sidecar_value(path, "radiometry"), "its sidecar's")
+        radiometry = radiometry_member(sidecar_value(path, "radiometry"), "its sidecar's")
         file_item_scaling(path, command="railwatch import-labels")  # refused here, not later
     except (InputError, ImageryError) as err:
         errors.add(path, None, str(err))
@@ -1111,7 +1111,7 @@ def _write_png(found: Path, target: Path, plan: _PngPlan | None, gsd: float | No
     stretch as ``railwatch detect --gsd`` measures it (its black fill left out)."""
     from PIL import Image
 
-    from railwatch.detect.labels import _read_image
+    from railwatch.detect.labels import read_label_image
     from railwatch.imagery.read import open_raster
 
     if plan == "copy":
@@ -1121,7 +1121,7 @@ def _write_png(found: Path, target: Path, plan: _PngPlan | None, gsd: float | No
     with open_raster(found, error=InputError) as ds:
         width, height = ds.width, ds.height
     try:
-        pixels, valid = _read_image(
+        pixels, valid = read_label_image(
             found, width, height, radiometry, gsd=gsd, command="railwatch import-labels"
         )
     except InputError as err:

@@ -90,6 +90,7 @@ __all__ = [
     "local_path",
     "missing_vrt_sources",
     "own_mask",
+    "parse_stac_item",
     "prj_beside",
     "quality_mask_of",
     "read_masked",
@@ -1997,11 +1998,11 @@ def _read_sidecar(path: Path) -> _Sidecar:
     ):
         doc = sidecar_json(candidate, path.name)
         if is_stac_item(doc, planet=planet):
-            return _parse_item(doc, candidate, image=path.name)
+            return parse_stac_item(doc, candidate, image=path.name)
     return _Sidecar()
 
 
-def _parse_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -> _Sidecar:
+def parse_stac_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -> _Sidecar:
     """The metadata of a STAC Item (or Planet's) at ``where``; ``image`` (the image
     asset's href, or its file name) picks the asset whose band names are read."""
     props: Mapping[str, Any] = doc["properties"]

@@ -876,10 +876,9 @@ def measure_file(
             return None
         header = None
         if georef:
-            from railwatch.imagery.inspect import _pixel_size_m
+            from railwatch.imagery.inspect import ground_gsd
 
-            gx, gy = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
-            header = math.sqrt(gx * gy)
+            header = ground_gsd(ds)
         chosen, _ = file_bands(ds, p, bands)
         w, h = ds.width, ds.height
         if min(w, h) < _STRIP_PX:

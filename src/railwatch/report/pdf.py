@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -891,6 +891,14 @@ def _image_header(data: ReportData) -> list[str]:
     ]
 
 
+def _image_left(data: ReportData) -> frozenset[int]:
+    """The columns of :func:`_image_header` aligned left, as the HTML report's (its
+    ``td.l``): the text ones (date, sensor, method, usable); the numbers are aligned right.
+    Until 2026-12-07 (session 46) every column of the PDF's tables was aligned right."""
+    n = len(_image_header(data))
+    return frozenset({0, 1, n - 4, n - 1})
+
+
 #: A table's font size (points), and the smallest it is made to fit a page's width.
 TABLE_FONT = 7.0
 TABLE_FONT_MIN = 5.0
@@ -927,10 +935,13 @@ def _draw_table(
     cells: Sequence[Sequence[str]],
     shaded: Sequence[bool],
     top: float = 0.87,
+    *,
+    left: Collection[int] = (),
 ) -> None:
     """A table from ``top`` (figure fraction) down, the page's width: columns as wide as
     their text (:func:`_column_widths`), the rows of ``shaded`` (images that could not
-    be counted) tinted."""
+    be counted) tinted. The columns numbered in ``left`` (text: dates, names, reasons)
+    are aligned left, header included, as in the HTML report; the others (numbers) right."""
     ax = fig.add_axes((0.04, 0.05, 0.92, top - 0.05))
     ax.axis("off")
     if not cells:
@@ -944,6 +955,8 @@ def _draw_table(
     widths, fontsize = _column_widths(header, text, room)
     table.set_fontsize(fontsize)
     for (row, col), cell in table.get_celld().items():
+        if col in left:
+            cell.get_text().set_horizontalalignment("left")  # where Cell draws it, too
         cell.set_width(widths[col] / room)
         cell.PAD = CELL_PAD_PT / widths[col]  # a fraction of the cell's width
         cell.set_edgecolor("#d8dde2")
@@ -968,7 +981,13 @@ def _table_pages(data: ReportData) -> list[Figure]:
         chunk = scenes[start : start + ROWS_PER_PAGE]
         fig = _page()
         _header(fig, data, f"Images {start + 1}–{start + len(chunk)} of {len(scenes)}")
-        _draw_table(fig, header, _table_rows(data, chunk), [not s.counted for s in chunk])
+        _draw_table(
+            fig,
+            header,
+            _table_rows(data, chunk),
+            [not s.counted for s in chunk],
+            left=_image_left(data),
+        )
         pages.append(fig)
     return pages
 
@@ -987,6 +1006,12 @@ def full_list_text(data: ReportData, full_list: str | None) -> str:
         f"Images), or as CSV with `railwatch export {data.site} --format csv --out FILE.csv` "
         "(every image of the site, one row each)"
     )
+
+
+#: The columns of the table of images by month, quarter or year aligned left: the text
+#: ones (the month, why images were not counted, the day of the highest count, the
+#: alerts); the numbers are aligned right.
+SUMMARY_LEFT = frozenset({0, 3, 6, 7})
 
 
 def _summary_pages(data: ReportData, full_list: str | None) -> list[Figure]:
@@ -1039,7 +1064,7 @@ def _summary_pages(data: ReportData, full_list: str | None) -> list[Figure]:
             fig.text(0.04, 0.87, intro, fontsize=8, va="top")
         # a bin whose images could none be counted is tinted, as such an image is
         shaded = [c[1] != "0" and c[2] == "0" for c in chunk]
-        _draw_table(fig, header, chunk, shaded, first_top if k == 0 else 0.87)
+        _draw_table(fig, header, chunk, shaded, first_top if k == 0 else 0.87, left=SUMMARY_LEFT)
         pages.append(fig)
     return pages
 
@@ -1077,7 +1102,9 @@ def _key_image_pages(data: ReportData, full_list: str | None) -> list[Figure]:
             f"highest count{more})",
         )
         shaded = [not k.row.counted for k in chosen[start : start + per_page]]
-        _draw_table(fig, header, chunk, shaded)
+        # the image columns, then "listed for" (text)
+        left = {*_image_left(data), len(header) - 1}
+        _draw_table(fig, header, chunk, shaded, left=left)
         fig.text(
             0.04,
             0.02,

@@ -246,7 +246,7 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
     return out
 
 
-#: The temporary names of :func:`_replacing` (``.STEM.PID-HEX8.tmpSUFFIX``), with what
+#: The temporary names of :func:`replacing_file` (``.STEM.PID-HEX8.tmpSUFFIX``), with what
 #: GDAL adds to them while it writes a COG (``.ovr.tmp``).
 _TEMPORARY = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}\.tmp(\.[^/]*)?$")
 #: Temporaries younger than this are kept even when their process is gone (a process of
@@ -339,7 +339,7 @@ def _write_cog(
 
 
 @contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
+def replacing_file(path: Path) -> Iterator[Path]:
     """A temporary name beside ``path`` to write to; renamed over ``path`` on success
     (atomic on one file system), removed otherwise. Two processes rendering the same
     scene into one folder (two ``railwatch demo`` runs sharing the scenario cache) then
@@ -368,15 +368,15 @@ def write_scene(
     optionally ``NAME.preview.png`` (at most 1024 px a side)."""
     out = prepare_out_dir(out_dir)
     paths = scene_paths(out, name, preview=preview)
-    # Each file is written under a temporary name and renamed (:func:`_replacing`).
-    with _replacing(paths.image) as tmp:
+    # Each file is written under a temporary name and renamed (:func:`replacing_file`).
+    with replacing_file(paths.image) as tmp:
         _write_cog(tmp, scene.image, scene, nodata=0, resampling="average", shown=paths.image)
-    with _replacing(paths.mask) as tmp:
+    with replacing_file(paths.mask) as tmp:
         _write_cog(tmp, scene.mask, scene, nodata=255, resampling="nearest", shown=paths.mask)
-    with _replacing(paths.truth) as tmp:
+    with replacing_file(paths.truth) as tmp:
         tmp.write_text(json.dumps(truth_geojson(scene)))
     if paths.tracks is not None:
-        with _replacing(paths.tracks) as tmp:
+        with replacing_file(paths.tracks) as tmp:
             tmp.write_text(json.dumps(tracks_geojson(scene)))
     if paths.preview is not None:
         img = scene.image
@@ -385,10 +385,10 @@ def write_scene(
             img = cv2.resize(
                 img, (round(scene.width / k), round(scene.height / k)), interpolation=cv2.INTER_AREA
             )
-        with _replacing(paths.preview) as tmp:
+        with replacing_file(paths.preview) as tmp:
             if not cv2.imwrite(str(tmp), np.ascontiguousarray(img[..., ::-1])):
                 raise _cannot_write(paths.preview, "the PNG encoder could not write it")
     # The sidecar goes last: its presence (with the params hash) marks a complete scene.
-    with _replacing(paths.stac) as tmp:
+    with replacing_file(paths.stac) as tmp:
         tmp.write_text(json.dumps(stac_item(scene, paths), indent=1))
     return paths

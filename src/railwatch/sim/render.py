@@ -316,7 +316,9 @@ def _rect(
     return uv @ np.array([a, n]) + c
 
 
-def _hull(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def swept_hull(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The convex hull of two point sets (N x 2), e.g. a footprint and the same footprint
+    shifted by a shadow or a lean: the area it sweeps on the way."""
     pts = np.vstack([a, b]).astype(np.float32)
     return cv2.convexHull(pts).reshape(-1, 2).astype(np.float64)
 
@@ -526,7 +528,7 @@ def draw_shadows(layer: np.ndarray, pt: Painter, yard: Yard, cars: list[Car], li
     tmp = Painter(layer, pt.proj, exact=pt.exact)
     for box in yard.boxes:
         fp = box.corners()
-        tmp.poly(_hull(fp, fp + light.shadow(box.height)), (255, 0, 0))
+        tmp.poly(swept_hull(fp, fp + light.shadow(box.height)), (255, 0, 0))
     for x, y, r in yard.trees:
         c = np.array([x, y]) + light.shadow(tree_height(r)) * 0.8
         tmp.circle(c, r * 0.95, (230, 0, 0))
@@ -544,7 +546,7 @@ def draw_shadows(layer: np.ndarray, pt: Painter, yard: Yard, cars: list[Car], li
     for car in cars:
         fp = car.corners()
         h = car.height + (1.2 if car.cls == "flat" and car.load in ("tarp", "timber") else 0.0)
-        tmp.poly(_hull(fp, fp + light.shadow(h - 0.35)), (255, 0, 0))
+        tmp.poly(swept_hull(fp, fp + light.shadow(h - 0.35)), (255, 0, 0))
 
 
 def shade_lower_neighbours(pt: Painter, cars: list[Car], light: Light, strength: float) -> None:
@@ -565,7 +567,7 @@ def shade_lower_neighbours(pt: Painter, cars: list[Car], light: Light, strength:
             continue
         top_i = cars[i].corners() + light.lean * heights[i]
         top_j = shapely.Polygon(cars[j].corners() + light.lean * heights[j])
-        cast = shapely.Polygon(_hull(top_i, top_i + light.shadow(drop)))
+        cast = shapely.Polygon(swept_hull(top_i, top_i + light.shadow(drop)))
         hit = cast.intersection(top_j)
         if hit.is_empty or hit.area < 0.05 or not isinstance(hit, shapely.Polygon):
             continue
@@ -606,7 +608,7 @@ def draw_boxes(
         fp = box.corners()
         lean = light.lean * box.height
         if np.hypot(*lean) * 1.0 > 0.05:
-            pt.poly(_hull(fp, fp + lean), scale(box.color, 0.62))
+            pt.poly(swept_hull(fp, fp + lean), scale(box.color, 0.62))
         c = np.array([box.cx, box.cy]) + lean
         a = np.array([np.cos(box.angle), np.sin(box.angle)])
         n = np.array([-a[1], a[0]])
@@ -683,7 +685,7 @@ def draw_car(pt: Painter, car: Car, light: Light, p: SceneParams, paint: Paint) 
     snow_roof = p.snow > 0.25 and rng.random() < 0.8
     sn = 0.85 * p.snow if snow_roof else 0.0
     if np.hypot(*lean) > 0.05:
-        pt.poly(_hull(fp, fp + lean), scale(body, 0.55))
+        pt.poly(swept_hull(fp, fp + lean), scale(body, 0.55))
     # The body outline (underframe ends, side sills) in dark paint.
     pt.poly(_rect(c, a, n, -hl, hl, -hw, hw), scale(body, 0.82))
     cls = car.cls

@@ -24,16 +24,16 @@ from railwatch.settings import Settings
 from railwatch.sim import conditions as cond
 from railwatch.sim.io import (
     ScenePaths,
-    _replacing,
     prepare_out_dir,
     remove_stale_temporaries,
+    replacing_file,
     scene_paths,
     write_scene,
 )
 from railwatch.sim.params import STYLES, SceneParams, sensor_for_gsd
 from railwatch.sim.render import ground, shift_pixels
 from railwatch.sim.scene import (
-    _GROUND,
+    GROUND_STREAM,
     render_scene,
     scene_atmosphere,
     scene_coverage,
@@ -378,7 +378,7 @@ def quality_mask(p: SceneParams) -> np.ndarray:
         gi = p.gsd / ss
         layout = p.layout_seed if p.layout_seed is not None else p.seed
         _, snow_i = ground(
-            np.random.default_rng([layout, _GROUND]), (h * ss, w * ss), gi, STYLES[p.style], p
+            np.random.default_rng([layout, GROUND_STREAM]), (h * ss, w * ss), gi, STYLES[p.style], p
         )
         dx, dy = p.misregistration_m
         snow_i = shift_pixels(snow_i, round(dx / gi), round(-dy / gi))
@@ -569,6 +569,6 @@ def render_scenario(
         unchanged = False
     if not unchanged:  # a complete cache on a read-only disk is read as it is
         prepare_out_dir(out)
-        with _replacing(target) as tmp:
+        with replacing_file(target) as tmp:
             tmp.write_text(text)
     return [p for p in result if p is not None]

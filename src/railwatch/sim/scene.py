@@ -19,7 +19,6 @@ from railwatch.sim.render import (
     Light,
     Painter,
     Projection,
-    _hull,
     draw_boxes,
     draw_car,
     draw_shadows,
@@ -29,14 +28,16 @@ from railwatch.sim.render import (
     make_light,
     shade_lower_neighbours,
     shift_pixels,
+    swept_hull,
     texture_and_shadows,
 )
 from railwatch.sim.yard import Yard, make_yard
 
 #: Stream numbers for independent random generators (changing one layer, e.g. the
-#: number of cars, leaves every other layer's pixels unchanged).
-_YARD, _CARS, _GROUND, _TEXTURE, _STATIC, _ATMOS, _SENSOR, _COVER, _OBJECTS, _CLOUDTEX = range(
-    1, 11
+#: number of cars, leaves every other layer's pixels unchanged). ``GROUND_STREAM`` is
+#: public: :mod:`railwatch.sim.scenario` draws the same ground for its snow cover.
+_YARD, _CARS, GROUND_STREAM, _TEXTURE, _STATIC, _ATMOS, _SENSOR, _COVER, _OBJECTS, _CLOUDTEX = (
+    range(1, 11)
 )
 
 
@@ -209,7 +210,7 @@ def render_scene(params: SceneParams, *, exact_paint: bool = False) -> RenderedS
     shift = (round(dx / gi), round(-dy / gi))
 
     # Ground, tracks, texture, cast shadows.
-    canvas, snow_i = ground(np.random.default_rng([layout, _GROUND]), (hi, wi), gi, style, p)
+    canvas, snow_i = ground(np.random.default_rng([layout, GROUND_STREAM]), (hi, wi), gi, style, p)
     canvas, snow_i = shift_pixels(canvas, *shift), shift_pixels(snow_i, *shift)
     pt = Painter(canvas, proj, exact=exact_paint)
     draw_static_ground(pt, yard, style, p, np.random.default_rng([layout, _STATIC]))
@@ -307,7 +308,7 @@ def _truth(
             # draw_car paints the car's side faces (the hull of footprint and roof) first,
             # over the roofs of cars drawn before it: those pixels show no roof any more
             # (until session 40 they kept the covered car's id)
-            _clear_convex(labels, proj.px(_hull(fp, roof)))
+            _clear_convex(labels, proj.px(swept_hull(fp, roof)))
         _label_quad(labels, proj.px(roof), car.id)
     flat = labels.ravel()
     where = np.flatnonzero(flat)

@@ -201,7 +201,11 @@
       dataset: { date: localDay(sc, "acquired_at"), scene: sc.id }, title: sceneTitle(sc), onclick: () => select(i),
     }, el("span", { class: "d" }, localDay(sc, "acquired_at")), el("span", { class: "c" }, sceneLabel(sc))))));
   $("slider").max = Math.max(0, scenes.length - 1);
-  $("slider").addEventListener("input", (e) => select(Number(e.target.value)));
+  // a drag of the slider is one step back in the history, not one per image it passed:
+  // its first image makes the entry, the next ones replace it until it is let go
+  let sliding = false;
+  $("slider").addEventListener("input", (e) => { select(Number(e.target.value), sliding ? "replace" : "push"); sliding = true; });
+  $("slider").addEventListener("change", () => { sliding = false; });
   $("prev").addEventListener("click", () => select(state.index - 1));
   $("next").addEventListener("click", () => select(state.index + 1));
   document.addEventListener("keydown", (e) => {
@@ -322,7 +326,13 @@
       el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
   }
 
-  async function select(i) {
+  /** Show image `i`, and name it in the address (`#SCENE_ID`) as `how` says: "push" a new
+   * history entry (the analyst opened another image: Back returns to the one before;
+   * none when the address names it already), "replace" the current entry (the image the
+   * page opens with, the one shown after a removal, the slider while dragged), "none"
+   * (the address changed first: Back, Forward, a link pasted; see followAddress). Until
+   * 2026-12-07 (session 46) every image replaced the entry: Back left the site page. */
+  async function select(i, how = "push") {
     if (!scenes.length) return;
     i = Math.max(0, Math.min(scenes.length - 1, i));
     state.index = i;
@@ -340,7 +350,9 @@
     showIn(list, list.querySelector(`button[data-scene="${sc.id}"]`));
     if (state.chart) state.chart.select(sc.id);
     markAlerts(sc);
-    history.replaceState(null, "", `#${sc.id}`);
+    if (how === "replace" || (how === "push" && location.hash !== `#${sc.id}`)) {
+      history[how === "push" ? "pushState" : "replaceState"](null, "", `#${sc.id}`);
+    }
     if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
     if (state.occ) { map.removeLayer(state.occ); state.occ = null; }
     delete document.body.dataset.occupied;
@@ -741,7 +753,7 @@
       ` deleted. Analyse the site again (POST /api/sites/${site.name}/analyze, or railwatch analyze ${site.name}) to judge its alerts without it.`;
     let shown = null;
     if (scenes.length) {
-      shown = select(Math.min(Math.max(i, 0), scenes.length - 1));
+      shown = select(Math.min(Math.max(i, 0), scenes.length - 1), "replace");
     } else {
       state.seq++; // what was being loaded for the removed image is dropped
       state.index = -1;
@@ -1058,11 +1070,35 @@
   });
   window.addEventListener("resize", () => loadChart($("cls").value));
 
+  /** The address changed without a reload (Back, Forward, a link to another image of
+   * the site pasted in this tab): open the image it names. Until 2026-12-07 (session 46)
+   * the page read the address only when it loaded. A scene it does not list (removed, or
+   * ingested since the page was opened) is said, and the address names the image shown. */
+  function followAddress() {
+    if (!scenes.length) return;
+    const shown = state.index >= 0 ? scenes[state.index] : null;
+    const id = decodeURIComponent(location.hash.slice(1));
+    const i = scenes.findIndex((sc) => String(sc.id) === id);
+    if (i >= 0) {
+      if (i !== state.index) select(i, "none");
+      return;
+    }
+    if (!shown) return;
+    history.replaceState(null, "", `#${shown.id}`);
+    if (id) { // said before the shown image's line, which stays
+      for (const n of $("scene-info").querySelectorAll(".unknown-image")) n.remove();
+      $("scene-info").prepend(el("span", { class: "warn unknown-image" },
+        `The address names scene ${id}, which this page does not list (removed, or added since the page was opened: reload the page to see it); still showing the image of ${localDay(shown, "acquired_at")}. `));
+    }
+  }
+  window.addEventListener("popstate", followAddress);
+  window.addEventListener("hashchange", followAddress);
+
   if (!scenes.length) {
     // nothing to select: say so (the chart above still shows the site's events)
     noImages();
   } else {
-    await select(startIndex());
+    await select(startIndex(), "replace");
   }
   document.body.dataset.ready = "1";
 })();
