@@ -29,17 +29,29 @@ install-test: $(VENV)/.test-installed
 demo: $(VENV)/.core-installed
 	$(BIN)/railwatch demo
 
-lint: install-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-
+# The checks, as `make lint` and `make typecheck` run them and `make test` runs them first.
+LINT = $(BIN)/ruff check src tests benchmarks && $(BIN)/ruff format --check src tests benchmarks
 # The package (pyproject's [tool.mypy] packages), then the tests: the second run reads
 # the first one's cache for railwatch's modules.
-typecheck: install-test
-	$(BIN)/mypy
-	$(BIN)/mypy tests
+TYPECHECK = $(BIN)/mypy && $(BIN)/mypy tests
 
-test: install-test lint typecheck
+lint: install-test
+	$(LINT)
+
+typecheck: install-test
+	$(TYPECHECK)
+
+# The lint and typecheck commands run while, on the other core, a collection of the
+# tests writes pytest's rewritten test modules and railwatch's bytecode (__pycache__,
+# git-ignored), also where PYTHONDONTWRITEBYTECODE is set. Each pytest-xdist worker then
+# reads ~750 test modules instead of rewriting their asserts (about 17 s of CPU each), and
+# a `python -c ...railwatch...` that a test starts reads railwatch's bytecode instead of
+# compiling it. The collection's own errors are left to the run that follows (session 46).
+test: install-test
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --collect-only -q -p no:cacheprovider \
+	    >/dev/null 2>&1 & warm=$$!; \
+	{ $(LINT) && $(TYPECHECK); } || { kill $$warm; exit 1; }; \
+	wait $$warm || true
 	$(BIN)/pytest -n auto --dist loadgroup -q --durations=20
 
 clean:
