@@ -61,7 +61,7 @@ def test_cli_bad_address_is_one_line_and_touches_nothing(
     capsys.readouterr()
     code = main(["--db", db, "process", "yard", "--scheduler", "tcp://127.0.0.1"])
     err = capsys.readouterr().err
-    assert code == 1, err
+    assert code == 2, err  # a bad option value (session 46: was 1, a settings problem)
     assert "internal error" not in err and "ValueError" not in err
     assert "does not end in HOST:PORT" in err
     assert not (tmp_path / "rw.db.locks").exists()  # refused before the site was held

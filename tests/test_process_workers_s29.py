@@ -77,6 +77,6 @@ def test_cli_huge_workers_is_one_line_before_anything(
     capsys.readouterr()
     code = main(["--db", db, "process", "yard", "--workers", "100000"])
     err = capsys.readouterr().err
-    assert code == 1, err
+    assert code == 2, err  # a bad option value (session 46: was 1, a settings problem)
     assert "--workers 100000 would start 100000 worker processes" in err
     assert not (tmp_path / "rw.db.locks").exists()  # refused before the site was held

@@ -39,7 +39,7 @@ from typing import Any
 
 from railwatch.detect.base import Detector
 from railwatch.detect.coarse import method_for_gsd
-from railwatch.errors import ConfigError, RailwatchError, lazy_import
+from railwatch.errors import ConfigError, InputError, RailwatchError, lazy_import
 from railwatch.imagery import site_grid
 from railwatch.pipeline import (
     ProcessSummary,
@@ -62,6 +62,7 @@ from railwatch.storage.db import BusyError, LockLostError
 
 __all__ = [
     "ClusterError",
+    "ClusterOptionError",
     "ClusterSpec",
     "TaskDone",
     "WorkerSetupError",
@@ -139,6 +140,15 @@ class WorkerSetupError(ClusterError):
     weights missing or different there): no scene's fault, so no scene is marked failed."""
 
 
+class ClusterOptionError(ConfigError, InputError):
+    """A bad ``--workers`` or ``--scheduler`` (more workers than this machine can run, an
+    address that is no ``tcp://HOST:PORT``, both given; a scheduler that cannot be reached
+    is a :class:`ClusterError`, status 1): a bad value on the command line, so exit
+    status 2 as for any other (README, "Exit status"; ``--workers 0``, refused by the
+    option itself, was 2 while ``--workers 100000`` was 1 until 2026-12-07, session 46).
+    Still a :class:`~railwatch.errors.ConfigError` for a caller that catches that."""
+
+
 @dataclass(frozen=True)
 class ClusterSpec:
     """Where tasks run: ``scheduler`` (``tcp://HOST:PORT`` of a running cluster), or a
@@ -155,12 +165,12 @@ class ClusterSpec:
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.scheduler is not None:
-            raise ConfigError("pass either --workers or --scheduler, not both")
+            raise ClusterOptionError("pass either --workers or --scheduler, not both")
         if self.workers is not None and self.workers < 1:
-            raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+            raise ClusterOptionError(f"--workers must be at least 1, got {self.workers}")
         cores = _cpu_count()
         if self.workers is not None and self.workers > MAX_WORKERS_PER_CORE * cores:
-            raise ConfigError(
+            raise ClusterOptionError(
                 f"--workers {self.workers} would start {self.workers} worker processes on "
                 f"this machine, which has {cores} CPU core(s), each worker with its own "
                 f"detector (about 1 GB): give at most {MAX_WORKERS_PER_CORE * cores} "
@@ -180,7 +190,7 @@ class ClusterSpec:
         if self.scheduler is not None:
             problem = _address_problem(self.scheduler)
             if problem is not None:
-                raise ConfigError(f"--scheduler {self.scheduler!r} {problem}")
+                raise ClusterOptionError(f"--scheduler {self.scheduler!r} {problem}")
 
     def local_workers(self, tasks: int | None = None) -> int:
         """Worker processes of the local cluster (no more than ``tasks``, when given:

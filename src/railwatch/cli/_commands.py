@@ -88,6 +88,12 @@ COMMANDS: tuple[Entry, ...] = (
         "each.",
     ),
     Entry(
+        "copy-db",
+        "backup",
+        "Copy the whole database into DEST, a new, empty database: SQLite to "
+        "PostgreSQL as a team outgrows one file, or back, or between two servers.",
+    ),
+    Entry(
         "calibrate",
         "calibrate",
         "Calibrate the default detector's counts on freshly simulated scenes and "

@@ -1,5 +1,7 @@
 """``railwatch backup`` and ``railwatch restore``: a checked copy of the SQLite database,
-taken while runs go on, and putting one back (2026-12-05, session 34)."""
+taken while runs go on, and putting one back (2026-12-05, session 34); ``railwatch
+copy-db``: the database copied whole into a new, empty one, SQLite to PostgreSQL as a
+team outgrows one file (``storage.transfer.copy_database``; 2026-12-07, session 46)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from railwatch.cli._common import (
     err_console,
     no_database_message,
     print_json,
+    progress_bar,
     state,
 )
 
@@ -180,6 +183,166 @@ def restore_command(
     )
 
 
+COPY_DB_HELP = """Copy the whole database into DEST, a new, empty database: SQLite to
+PostgreSQL as a team outgrows one file, or back, or between two servers.
+
+Every row of every table is copied, ids kept: sites, every image's results, analysts'
+reviews, events, alerts and their acknowledgements; nothing is ingested or processed
+again. The database of --db (or RAILWATCH_DB) is read in one snapshot and left as it
+was; DEST is written in one transaction (a copy that fails or is interrupted leaves it
+empty), its tables created, and the rows of each table are checked equal on both sides.
+A DEST that holds any row is refused, as is the database itself; the copy is refused
+while a railwatch run processes a site of the database. Stop `railwatch serve` and other
+writers first: what they write after the snapshot stays in the old database alone. Then
+point --db or RAILWATCH_DB at DEST; keep the old database as the backup of the move.
+
+Example: [bold]createdb -O railwatch railwatch[/]
+then: [bold]railwatch --db sqlite:///railwatch.db copy-db postgresql+psycopg://railwatch@db.example.org/railwatch[/]
+"""
+
+
+def _db_url_argument(dest: str) -> None:
+    """An :class:`InputError` (status 2) for a DEST no copy can go to: not a URL (a path
+    given as the file: said how to write it), in-memory SQLite (lost at exit)."""
+    from railwatch.errors import InputError
+    from railwatch.storage.db import is_memory_url
+
+    if not dest.strip():
+        raise InputError(
+            "DEST is empty: give the database to copy into, sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB"
+        )
+    if "://" not in dest:
+        raise InputError(
+            f"DEST {dest!r} is not a database URL: write sqlite:///{dest} for a SQLite "
+            "file, or postgresql+psycopg://USER@HOST/DB"
+        )
+    if is_memory_url(dest):
+        raise InputError(
+            f"DEST {dest!r} is an in-memory SQLite database: the copy would be lost when "
+            "the command exits; give a file (sqlite:///PATH) or a PostgreSQL database"
+        )
+
+
+#: Where the library's database errors say a URL comes from (``--db``, RAILWATCH_DB,
+#: Python), and what copy-db says of DEST instead: its argument.
+_URL_FROM = (
+    (
+        "(the database URL: --db URL on the command line, else the RAILWATCH_DB variable; "
+        "Database(url) in Python)",
+        "(the database URL: DEST, copy-db's argument)",
+    ),
+    ("Database(url) in Python, --db URL on the command line)", "DEST, copy-db's argument)"),
+)
+
+
+def _of_dest(message: str, source: str, dest: str) -> str:
+    """``message``, a database error, naming DEST as the URL to check where it is about
+    DEST: the library's words name --db and RAILWATCH_DB, which give the source here."""
+    import re
+
+    from railwatch.storage.db import mask_password
+
+    def names(url: str) -> bool:
+        return re.search(re.escape(mask_password(url)) + r"(?![\w./%-])", message) is not None
+
+    if names(source) or not names(dest):
+        return message
+    for said, instead in _URL_FROM:
+        message = message.replace(said, instead)
+    return message
+
+
+def _next_step(dest: str) -> str:
+    """What to do after the copy: run railwatch on DEST (``***`` where its password is)."""
+    import shlex
+
+    hidden = "; *** stands for the password" if ":***@" in dest else ""
+    return (
+        f"next: point railwatch at the copy, with --db before the command (railwatch --db "
+        f"{shlex.quote(dest)} site list) or for every command with export "
+        f"RAILWATCH_DB={shlex.quote(dest)}{hidden}. Stop using the old database, or what "
+        "is written there is not in the copy; keep it as the backup of the move."
+    )
+
+
+def copy_db_command(
+    ctx: typer.Context,
+    dest: Annotated[
+        str,
+        typer.Argument(
+            metavar="DEST",
+            help="The database to copy into, new or empty: sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB.",
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Copy the whole database into DEST, a new, empty database, checked."""
+    from railwatch.errors import StorageError
+    from railwatch.storage.db import NoDatabaseError
+    from railwatch.storage.transfer import copy_database
+
+    _db_url_argument(dest)
+    cli = state(ctx)
+    url = cli.settings().db
+    try:
+        with progress_bar(transient=True) as bar:
+            task = bar.add_task("opening the databases", total=None)
+
+            def report(table: str, done: int, total: int) -> None:
+                bar.update(task, description=f"copying {table}", completed=done, total=total)
+
+            result = copy_database(url, dest, on_progress=report)
+    except NoDatabaseError as err:  # said as every command says it (where it looked)
+        raise NoDatabaseError(
+            no_database_message(err.path, cli.db_url, ctx.command_path), err.path
+        ) from err
+    except StorageError as err:
+        said = _of_dest(str(err), url, dest)
+        if said == str(err):
+            raise
+        raise StorageError(said) from err
+    except KeyboardInterrupt:
+        err_console.print(
+            "railwatch copy-db was interrupted: DEST is written in one transaction, so it "
+            "holds none of the copy (or, interrupted as the copy ended, all of it: the "
+            "same command then says DEST is not empty); the database copied from is as it "
+            "was. Run the same command again to copy.",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+        raise
+    total = sum(result.rows.values())
+    if as_json:
+        print_json(
+            {
+                "source": result.source,
+                "dest": result.dest,
+                "sites": result.rows.get("sites", 0),
+                "scenes": result.rows.get("scenes", 0),
+                "rows": result.rows,
+                "total_rows": total,
+                "checked": True,
+            }
+        )
+        return
+    sites, scenes = result.rows.get("sites", 0), result.rows.get("scenes", 0)
+    tables = ", ".join(f"{table} {n}" for table, n in result.rows.items())
+    console.print(
+        f"copied {escape(result.source)} to {escape(result.dest)}: "
+        f"{sites} site{'' if sites == 1 else 's'}, {scenes} scene{'' if scenes == 1 else 's'}, "
+        f"{total} rows in {len(result.rows)} tables ({escape(tables)}); "
+        "the rows of each table checked equal on both sides",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(escape(_next_step(result.dest)), highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("backup", help=BACKUP_HELP)(backup_command)
     app.command("restore", help=RESTORE_HELP)(restore_command)
+    app.command("copy-db", help=COPY_DB_HELP)(copy_db_command)

@@ -14,7 +14,7 @@ the highest its source ever gave, a deleted one included. Added 2026-12-07, sess
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
@@ -26,10 +26,14 @@ from railwatch.errors import ConfigError, StorageError
 from railwatch.storage.db import SQLITE_BEGIN_OPTION, Database, explain_db_error, mask_password
 from railwatch.storage.models import Base, Site
 
-__all__ = ["CopyResult", "copy_database"]
+__all__ = ["CopyProgress", "CopyResult", "copy_database"]
 
 #: Rows read and written at a time.
 BATCH_ROWS = 2000
+
+#: What :func:`copy_database` reports as it copies: the table being copied, the rows of
+#: every table copied so far and the rows to copy in all (2026-12-07, session 46).
+CopyProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class CopyResult:
     rows: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        shown = ", ".join(f"{n} {t}" for t, n in self.rows.items())
+        shown = ", ".join(f"{t} {n}" for t, n in self.rows.items())  # table, rows
         return f"copied {self.source} to {self.dest} ({shown}); rows checked on both sides"
 
 
@@ -125,7 +129,13 @@ def _no_run(db: Database, sites: list[str]) -> Iterator[None]:
         yield
 
 
-def copy_database(source: str, dest: str, *, batch: int = BATCH_ROWS) -> CopyResult:
+def copy_database(
+    source: str,
+    dest: str,
+    *,
+    batch: int = BATCH_ROWS,
+    on_progress: CopyProgress | None = None,
+) -> CopyResult:
     """Copy every row of the railwatch database ``source`` into ``dest``, a new or empty
     database (its tables are created), and check the rows of each table on both sides.
 
@@ -135,7 +145,13 @@ def copy_database(source: str, dest: str, *, batch: int = BATCH_ROWS) -> CopyRes
     what they write after the snapshot stays in the source alone. A source of an older
     railwatch is upgraded first, as every command upgrades it. ``dest`` is written in one
     transaction: a copy that fails leaves it empty. A ``dest`` that holds any row is
-    refused, nothing written. The source is left as it is."""
+    refused, nothing written. The source is left as it is.
+
+    ``on_progress(table, done, total)``, when given, is called before the first row (0
+    of ``total``, the rows of every table in the snapshot, counted first) and after each
+    batch written (``done`` rows of all tables so far, ``table`` the one being copied);
+    without it nothing is counted ahead (``railwatch copy-db`` shows it as a progress
+    bar, 2026-12-07, session 46)."""
     if _same_database(source, dest):
         raise ConfigError(
             f"the source and the destination are the same database ({mask_password(dest)}): "
@@ -153,11 +169,15 @@ def copy_database(source: str, dest: str, *, batch: int = BATCH_ROWS) -> CopyRes
         except SQLAlchemyError as err:
             raise StorageError(explain_db_error(err, dst.safe_url, "database read")) from err
         if held:
-            shown = ", ".join(f"{n} {t}" for t, n in held.items())
+            shown = ", ".join(f"{t} {n}" for t, n in held.items())  # table, rows
+            new = (  # a SQLite file was told to createdb (session 46's copy-db)
+                "a file not there yet, sqlite:///NEW.db"
+                if dst.engine.dialect.name == "sqlite"
+                else "createdb NEW, then postgresql+psycopg://USER@HOST/NEW"
+            )
             raise StorageError(
                 f"database {dst.safe_url} is not empty ({shown}): copy into a new, empty "
-                "database (createdb NEW, then postgresql+psycopg://USER@HOST/NEW); nothing "
-                "was copied"
+                f"database ({new}); nothing was copied"
             )
         with src.session(readonly=True) as session:
             names = list(session.scalars(select(Site.name).order_by(Site.name)))
@@ -168,6 +188,10 @@ def copy_database(source: str, dest: str, *, batch: int = BATCH_ROWS) -> CopyRes
             with src.engine.connect() as rconn, dst.engine.connect() as wconn:
                 read = rconn.execution_options(**_snapshot(rconn))
                 with read.begin(), wconn.begin():
+                    done = total = 0
+                    if on_progress is not None:  # in the snapshot, as the copy
+                        total = sum(_rows(read, t) for t in tables)
+                        on_progress(tables[0].name if tables else "", 0, total)
                     for table in tables:
                         doing = "database read"
                         pk = list(table.primary_key.columns)
@@ -178,6 +202,9 @@ def copy_database(source: str, dest: str, *, batch: int = BATCH_ROWS) -> CopyRes
                             doing = "database write"
                             wconn.execute(table.insert(), [dict(r._mapping) for r in chunk])
                             doing = "database read"
+                            if on_progress is not None:
+                                done += len(chunk)
+                                on_progress(table.name, done, total)
                         rows[table.name] = _rows(read, table)
                         _set_next_id(wconn, table, _highest_id_given(read, table))
                     doing = "database read"
