@@ -105,6 +105,18 @@ def train(
             "the card.",
         ),
     ] = 0.0,
+    consistency: Annotated[
+        float,
+        typer.Option(
+            "--consistency",
+            min=0.0,
+            help="Weight of a loss on the agreement of the network's turned and mirrored "
+            "views: each step also runs the batch turned (a quarter turn or a mirror, each "
+            "in turn) and penalises where its heat and body maps, turned back, differ from "
+            "the plain view's (about twice the time a step). 0: the training of the weights "
+            "up to v2.9. Recorded in the card.",
+        ),
+    ] = 0.0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
     gsd_range: Annotated[
         str,
@@ -266,6 +278,7 @@ def train(
                 "trackside_empty": trackside_empty,
                 "roofed_hoppers": roofed_hoppers,
                 "exact_paint": exact_paint,
+                "consistency": consistency,
                 "gsd_range": gsd_range,
                 "arch": arch,
                 "labels_share": labels_share,
@@ -373,6 +386,7 @@ def train(
             "--trackside-empty": trackside_empty != TrainConfig.trackside_empty,
             "--labels-share": labels_share != TrainConfig.labels_share,
             "--exact-paint": exact_paint != TrainConfig.exact_paint,
+            "--consistency": consistency != TrainConfig.consistency,
         }
         given = [name for name, differs in unused.items() if differs]
         if given:
@@ -486,6 +500,7 @@ def train(
         trackside_empty=trackside_empty,
         roofed_hoppers=roofed_hoppers,
         exact_paint=exact_paint,
+        consistency=consistency,
         channels=channels if channels is not None else (init_width or TrainConfig.channels),
         device=run_on,
         amp=amp,

@@ -100,6 +100,12 @@ class TrainConfig:
     #: their area in the simulator, 1.05-1.18 in the drawer). 0: the crops of the weights
     #: up to v2.9, and no random number is taken for it.
     exact_paint: float = 0.0
+    #: Weight of a loss on the agreement of the network's views (2026-12-07, session 46):
+    #: each step also runs the batch turned by a quarter turn or mirrored (every one of the
+    #: seven in turn) and penalises where its heat and body maps, turned back, differ from
+    #: the plain view's (:func:`_view_loss`). 0: the training of the weights up to v2.9
+    #: (one forward pass a step, the same bytes).
+    consistency: float = 0.0
     #: Where the network is trained: "cpu" or "cuda" (``resolve_device`` turns "auto"
     #: into one of them before a run). The random draws are the same on either (torch's
     #: CPU generator initialises the weights, numpy draws the data), so a CUDA run differs
@@ -157,6 +163,8 @@ class TrainConfig:
             "trackside_empty": self.trackside_empty,
             "exact_paint": self.exact_paint,
         }
+        if not (math.isfinite(self.consistency) and self.consistency >= 0):
+            raise InputError(f"consistency must be a number >= 0, got {self.consistency}")
         for name, value in shares.items():
             if not 0.0 <= value <= 1.0:
                 raise InputError(f"{name} must be within 0..1, got {value}")
@@ -971,6 +979,35 @@ def _loss(torch: Any, out: Any, t: dict[str, Any]) -> tuple[Any, dict[str, float
     return total, parts
 
 
+#: The views of :func:`_view_loss`, one a step in this order: (quarter turns, mirrored).
+VIEWS = ((1, False), (2, False), (3, False), (0, True), (1, True), (2, True), (3, True))
+
+
+def _turn(torch: Any, x: Any, k: int, flip: bool) -> Any:
+    """``x`` (N, C, H, W) turned as :func:`_apply_augment` turns a crop: ``k`` quarter
+    turns counter-clockwise, then mirrored left to right."""
+    out = torch.rot90(x, k, dims=(2, 3)) if k else x
+    return torch.flip(out, dims=(3,)) if flip else out
+
+
+def _unturn(torch: Any, x: Any, k: int, flip: bool) -> Any:
+    """The inverse of :func:`_turn`."""
+    out = torch.flip(x, dims=(3,)) if flip else x
+    return torch.rot90(out, -k, dims=(2, 3)) if k else out
+
+
+def _view_loss(torch: Any, out: Any, turned_out: Any, k: int, flip: bool, npos: Any) -> Any:
+    """How far the turned view's heat and body probabilities, turned back, are from the
+    plain view's: the heat's squared difference summed and divided by the number of car
+    centres (as the heat loss is), plus the body map's mean squared difference. Both views
+    get its gradient. Only these two maps: the offsets, sizes and axis of a turned view
+    are not the plain view's values turned back, and the peaks are what the count reads."""
+    maps = torch.sigmoid(out[:, [0, 7]].float())
+    back = torch.sigmoid(_unturn(torch, turned_out[:, [0, 7]].float(), k, flip))
+    diff = (maps - back) ** 2
+    return diff[:, 0].sum() / npos + diff[:, 1].mean()
+
+
 def train_model(
     bank: Bank,
     cfg: TrainConfig,
@@ -1043,6 +1080,14 @@ def _epochs(
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
                 out = net(t["x"])
             loss, parts = _loss(torch, out.float(), t)  # the loss in fp32 (amp: bf16 maps)
+            if cfg.consistency > 0:
+                turns, flip = VIEWS[(epoch * steps_per_epoch + step) % len(VIEWS)]
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+                    turned_out = net(_turn(torch, t["x"], turns, flip))
+                npos = (t["heat"] >= 1.0).float().sum().clamp(min=1.0)
+                l_view = _view_loss(torch, out, turned_out, turns, flip, npos)
+                loss = loss + cfg.consistency * l_view
+                parts["view"] = float(l_view.detach())
             if not all(math.isfinite(v) for v in parts.values()):
                 losses = " ".join(f"{k}={v:.3g}" for k, v in parts.items())
                 where = f"at epoch {epoch + 1}/{cfg.epochs}, step {step + 1}/{steps_per_epoch}"
