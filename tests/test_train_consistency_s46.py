@@ -79,3 +79,18 @@ def test_the_view_loss_is_zero_for_maps_that_turn_with_the_image_and_not_otherwi
     other[:, 1:7] += 5.0
     other[:, 8:] -= 5.0
     assert float(_view_loss(torch, out, other, 0, False, npos)) == pytest.approx(0.0)
+
+
+def test_view_maps_are_the_views_the_detector_fuses() -> None:
+    """``DefaultDetector.view_maps`` (for ``benchmarks/analyse_view_agreement.py``): its
+    plain view is the one-view output, and its eight views fused are the eight-view one."""
+    from railwatch.detect.default import DefaultDetector
+    from railwatch.detect.model_core import fuse_views
+
+    img = np.random.default_rng(5).integers(0, 256, (160, 200, 3), dtype=np.uint8)
+    maps, scale = DefaultDetector().view_maps(img, 0.5)
+    one, scale_one = DefaultDetector().predict_maps(img, 0.5)
+    assert len(maps) == 8 and scale == scale_one
+    np.testing.assert_array_equal(maps[0], one)
+    eight, _ = DefaultDetector(views=8).predict_maps(img, 0.5)
+    np.testing.assert_allclose(fuse_views(maps, "mean"), eight, rtol=1e-6, atol=1e-6)

@@ -737,6 +737,19 @@ class DefaultDetector:
             out[COVERED_MAP] = self._run_views(self.model_path, x)[COVERED_MAP]
         return out, scale
 
+    def view_maps(
+        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
+    ) -> tuple[list[np.ndarray], float]:
+        """The raw network output (N_OUT, gh, gw) of each of the eight views of ``image``
+        (:data:`model_core.VIEWS`: the plain view first, each brought back to the plain
+        frame), unfused, and the working scale; from the network for ``gsd``. For
+        diagnostics of how far the views agree (``benchmarks/analyse_view_agreement.py``)."""
+        x, scale = self.preprocess(image, gsd, valid)
+        path = self.model_at(gsd)
+        maps = [self._run(path, x)]
+        maps += [unview_output(self._run(path, view_input(x, v)), v) for v in VIEWS[1:]]
+        return maps, scale
+
     def _run_views(self, path: Path, x: np.ndarray) -> np.ndarray:
         """The network's output maps on ``x``, fused over :attr:`views` views of it
         (mirrors and transposes brought back to the plain frame; see
