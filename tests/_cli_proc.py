@@ -25,6 +25,7 @@ status 1 for an uncaught exception). What differs from
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import locale
 import os
@@ -123,6 +124,8 @@ class _Helper:
             pass_fds=(theirs.fileno(),),
         )
         theirs.close()
+        #: The command being run (its pid), until its status is read.
+        self.pid: int | None = None
         ready = self.sock.recv(64)
         if ready != b"ready":
             _out, err = self.proc.communicate(timeout=60)
@@ -131,6 +134,18 @@ class _Helper:
         self.preamble = [_read_now(self.proc.stdout), _read_now(self.proc.stderr)]
 
     def run(self, args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+        """The command's result; on any exception (its timeout, or one raised into this
+        thread meanwhile: pytest-timeout's, Ctrl-C) the helper is closed, its command
+        killed, and no other command is sent to it: a reply left unread made the next
+        command of the same helper fail and the ones after it get their predecessor's
+        exit status (review of 2026-12-07, session 46)."""
+        try:
+            return self._run(args, cwd, timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
@@ -139,12 +154,20 @@ class _Helper:
         finally:
             os.close(out_w)
             os.close(err_w)
-        reply = self.sock.recv(64)
-        if not reply.startswith(b"pid "):
-            os.close(out_r)
-            os.close(err_r)
-            raise RuntimeError(f"the CLI helper stopped: {reply!r}")
-        pid = int(reply.split()[1])
+        try:
+            reply = self.sock.recv(64)
+            if not reply.startswith(b"pid "):
+                raise RuntimeError(f"the CLI helper stopped: {reply!r}")
+            self.pid = pid = int(reply.split()[1])
+            return self._output(args, pid, out_r, err_r, timeout)
+        finally:
+            for fd in (out_r, err_r):
+                with contextlib.suppress(OSError):  # closed at its end of file
+                    os.close(fd)
+
+    def _output(
+        self, args: list[str], pid: int, out_r: int, err_r: int, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
         chunks: dict[int, list[bytes]] = {out_r: [self.preamble[0]], err_r: [self.preamble[1]]}
         with selectors.DefaultSelector() as sel:
             sel.register(out_r, selectors.EVENT_READ)
@@ -154,10 +177,9 @@ class _Helper:
                 left = deadline - _now()
                 ready = sel.select(max(left, 0)) if left > 0 else []
                 if not ready:
-                    os.kill(pid, signal.SIGKILL)
-                    for fd in (out_r, err_r):
-                        os.close(fd)
-                    self.sock.recv(64)
+                    # (ended already where a process it started holds its stdout)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                     raise subprocess.TimeoutExpired([RUN, *args], timeout)
                 for key, _ in ready:
                     fd = int(key.fd)
@@ -166,10 +188,10 @@ class _Helper:
                         chunks[fd].append(data)
                     else:
                         sel.unregister(fd)
-                        os.close(fd)
         reply = self.sock.recv(64)
         if not reply.startswith(b"status "):
             raise RuntimeError(f"the CLI helper stopped: {reply!r}")
+        self.pid = None
         return subprocess.CompletedProcess(
             [sys.executable, "-c", RUN, *args],
             int(reply.split()[1]),
@@ -178,6 +200,12 @@ class _Helper:
         )
 
     def close(self) -> None:
+        """Stop the helper (it exits when its socket closes), and the command it runs,
+        if any (a command left running kept the helper waiting for it)."""
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.pid = None
         self.sock.close()
         try:
             self.proc.wait(timeout=10)
@@ -225,7 +253,7 @@ def run_cli(
     key = tuple(sorted(env.items()))
     with _lock:
         helper = _helpers.pop(key, None)
-        if helper is None or helper.proc.poll() is not None:
+        if helper is None or helper.proc.poll() is not None or helper.sock.fileno() < 0:
             helper = _Helper(env, cwd)
         _helpers[key] = helper  # the latest used last
         while len(_helpers) > _MAX_HELPERS:

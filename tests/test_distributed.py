@@ -378,7 +378,7 @@ def test_unpicklable_detector_is_loaded_by_name_on_workers() -> None:
         _shippable(Locked(), None)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="not both"):
         ClusterSpec(workers=2, scheduler="tcp://127.0.0.1:8786")
-    with pytest.raises(ConfigError, match="has no scheme: write tcp://127.0.0.1:8786"):
+    with pytest.raises(ConfigError, match=r"has no scheme: write tcp://127\.0\.0\.1:8786"):
         ClusterSpec(scheduler="127.0.0.1:8786")
 
 

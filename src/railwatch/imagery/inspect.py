@@ -1078,10 +1078,11 @@ def alpha_as_data(ds: Any) -> tuple[int, str] | None:
     with suppress(TypeError):  # not weakly referable: judged again next time
         _judged[ds] = found
     if found is not None:
-        name = Path(str(ds.name)).name
-        if name not in _told:
-            _told.add(name)
-            log.warning("%s", alpha_as_data_text(name, *found))
+        # once per file: by its path, not its name (two folders' scene.tif were said once)
+        where = str(ds.name)
+        if where not in _told:
+            _told.add(where)
+            log.warning("%s", alpha_as_data_text(Path(where).name, *found))
     return found
 
 
@@ -1182,6 +1183,12 @@ def _relabelled_vrt(ds: Any, band: int, overview_level: int | None) -> str:
             f'<SimpleSource><SourceFilename relativeToVRT="0">{src}</SourceFilename>{opts}'
             f"<SourceBand>{i}</SourceBand></SimpleSource></VRTRasterBand>"
         )
+    if own_mask(ds):  # the file's own mask stays its mask (review of session 46)
+        parts.append(
+            '<MaskBand><VRTRasterBand dataType="Byte"><SimpleSource>'
+            f'<SourceFilename relativeToVRT="0">{src}</SourceFilename>{opts}'
+            "<SourceBand>mask,1</SourceBand></SimpleSource></VRTRasterBand></MaskBand>"
+        )
     gt = ", ".join(repr(float(x)) for x in ds.transform.to_gdal())
     return (
         f'<VRTDataset rasterXSize="{ds.width}" rasterYSize="{ds.height}">'
@@ -1240,8 +1247,9 @@ def data_mask(ds: Any, **kwargs: Any) -> np.ndarray:
     (:func:`shadowed_alpha`) its alpha band read at the same window and shape (what
     rasterio's dataset mask gives for a 4-band file), without rasterio's warning. Of a
     file whose band labelled alpha is data (:func:`alpha_as_data`; GDAL's mask would be
-    that band) the mask of its nodata value, else every pixel (session 46)."""
-    if alpha_as_data(ds) is not None:
+    that band) the mask of its nodata value, else every pixel (session 46), but the file's
+    own mask where it has one (:func:`own_mask`; GDAL's mask, whatever its bands)."""
+    if alpha_as_data(ds) is not None and not own_mask(ds):
         return _data_alpha_mask(ds, **kwargs)
     alpha = shadowed_alpha(ds)
     if alpha is None:
@@ -1255,8 +1263,8 @@ def read_masked(ds: Any, bands: Sequence[int], **kwargs: Any) -> np.ma.MaskedArr
     as :func:`data_mask` and the pipeline read it (GDAL's masks would be the nodata
     value's, band by band, with rasterio's warning). Of a file whose band labelled alpha
     is data (:func:`alpha_as_data`) masked where each band holds the nodata value, if the
-    file has one (session 46)."""
-    if alpha_as_data(ds) is not None:
+    file has one (session 46); by the file's own mask where it has one (:func:`own_mask`)."""
+    if alpha_as_data(ds) is not None and not own_mask(ds):
         data = np.asarray(ds.read(list(bands), **kwargs))
         nodata = ds.nodata
         if nodata is None:
