@@ -50,7 +50,7 @@ typecheck: install-test
 test: install-test
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --collect-only -q -p no:cacheprovider \
 	    >/dev/null 2>&1 & warm=$$!; \
-	{ $(LINT) && $(TYPECHECK); } || { kill $$warm; exit 1; }; \
+	{ $(LINT) && $(TYPECHECK); } || { kill $$warm 2>/dev/null; exit 1; }; \
 	wait $$warm || true
 	$(BIN)/pytest -n auto --dist loadgroup -q --durations=20
 

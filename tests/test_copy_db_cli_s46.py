@@ -310,3 +310,14 @@ def test_a_bad_workers_or_scheduler_value_is_status_2(
     assert err.startswith("error: ") and words in " ".join(err.split())
     assert "internal error" not in err
     assert not (tmp_path / "rw.db.locks").exists()  # refused before the site was held
+
+
+def test_one_row_is_said_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database of one site and nothing else: "1 row", not "1 rows" (session 46 review)."""
+    source = f"sqlite:///{tmp_path / 'one.db'}"
+    assert main(["--db", source, "site", "add", "yard", "--bbox", "10,50,10.01,50.01"]) == 0
+    code, out, err = _copy(capsys, source, f"sqlite:///{tmp_path / 'moved.db'}")
+    assert code == 0, err
+    assert ": 1 site, 0 scenes, 1 row in 7 tables (sites 1, " in " ".join(out.split())

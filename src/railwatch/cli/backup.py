@@ -16,6 +16,7 @@ from railwatch.cli._common import (
     console,
     err_console,
     no_database_message,
+    plural_s,
     print_json,
     progress_bar,
     state,
@@ -333,8 +334,9 @@ def copy_db_command(
     tables = ", ".join(f"{table} {n}" for table, n in result.rows.items())
     console.print(
         f"copied {escape(result.source)} to {escape(result.dest)}: "
-        f"{sites} site{'' if sites == 1 else 's'}, {scenes} scene{'' if scenes == 1 else 's'}, "
-        f"{total} rows in {len(result.rows)} tables ({escape(tables)}); "
+        f"{sites} site{plural_s(sites)}, {scenes} scene{plural_s(scenes)}, "
+        f"{total} row{plural_s(total)} in {len(result.rows)} table{plural_s(len(result.rows))} "
+        f"({escape(tables)}); "
         "the rows of each table checked equal on both sides",
         highlight=False,
         soft_wrap=True,

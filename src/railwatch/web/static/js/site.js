@@ -205,7 +205,11 @@
   // its first image makes the entry, the next ones replace it until it is let go
   let sliding = false;
   $("slider").addEventListener("input", (e) => { select(Number(e.target.value), sliding ? "replace" : "push"); sliding = true; });
-  $("slider").addEventListener("change", () => { sliding = false; });
+  // a drag is over when the slider is let go, also where it ends where it began (no
+  // "change" then, and the next step would have replaced the entry; session 46 review)
+  for (const ev of ["change", "pointerup", "keyup", "blur"]) {
+    $("slider").addEventListener(ev, () => { sliding = false; });
+  }
   $("prev").addEventListener("click", () => select(state.index - 1));
   $("next").addEventListener("click", () => select(state.index + 1));
   document.addEventListener("keydown", (e) => {
