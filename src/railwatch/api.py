@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from railwatch.errors import DetectionError, InputError
 
@@ -261,7 +262,9 @@ def to_geodataframe(result: DetectionResult, *, to_crs: str | None = None) -> An
 
     gpd: Any = lazy_import("geopandas", "gis", "detections as a GeoDataFrame")
     fc = to_geojson(result, to_crs=to_crs)
-    columns = ["geometry", "class", "score", "covered", "covered_score"]
+    # a car's properties (to_feature_collection's): class_scores was left out until
+    # session 46, so a frame of an image without cars lacked the column
+    columns = ["geometry", "class", "score", "covered", "covered_score", "class_scores"]
     crs = to_crs if to_crs is not None else result.crs
     if not fc["features"]:  # from_features([]) has no geometry column to set a CRS on
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=crs)
@@ -311,6 +314,15 @@ def assess_file(
         ``usable``, ``clear_fraction``, ``coverage``, the cloud, haze, snow and no-data
         fractions of the site, ``reasons`` (sentences) and ``source`` (``mask`` or
         ``estimated``).
+
+    Raises
+    ------
+    ImageryError
+        The file is missing or cannot be read; ``NotGeoreferencedError`` (a subclass) for
+        a PNG or JPEG without a CRS, which :func:`railwatch.detect_file` counts with
+        ``gsd=``.
+    InputError
+        ``site``, ``threshold``, ``bands`` or ``radiometry`` is not one it takes.
     """
     from dataclasses import replace
 
@@ -391,6 +403,13 @@ def _site_geometry(site: SiteLike) -> BaseGeometry:
         return site.geometry
     if isinstance(site, BaseGeometry):
         return validate_site_geometry(site)
+    if isinstance(site, str) and not any(c.isdigit() for c in site):
+        # a stored site's name was told "bbox 'yard' is not four numbers" (session 46)
+        raise InputError(
+            f"site {site!r} is no bbox: assess_file takes the site's area, not a stored "
+            "site's name: give a bbox (W, S, E, N) in degrees, a shapely polygon in lon/lat "
+            "or a SiteSpec (railwatch.site_from_bbox or site_from_geojson)"
+        )
     if isinstance(site, str) or (
         isinstance(site, Sequence) and len(site) == 4 and not isinstance(site, bytes)
     ):
@@ -486,6 +505,8 @@ def analyze_counts(
         )
     if utc_offset is not None:  # 9 (hours meant) was an internal TypeError (session 40)
         check_utc_offset(utc_offset, none="the days as written or an export's zone")
+    _refuse_table(counts, "counts", ("date", "count"))
+    _refuse_table(events, "events", ("day", "label"))
     offset = utc_offset or timedelta(0)
     noon_zone = utc_offset  # a date alone is that day at the site: its noon there
     if isinstance(counts, str | os.PathLike):
@@ -558,12 +579,13 @@ def _event(item: EventLike, k: int) -> Event:
 
     if isinstance(item, Event):
         return item
-    if isinstance(item, str | bytes) or not isinstance(item, Sequence) or len(item) != 2:
+    pair = _two(item)
+    if pair is None:
         raise InputError(
             f"event {k} is {item!r}: give (day, label) pairs, e.g. "
             "(date(2023, 9, 13), 'summit'), or Event values"
         )
-    return Event(_day(item[0], f"event {k}"), str(item[1]))
+    return Event(_day(pair[0], f"event {k}"), str(pair[1]))
 
 
 def _point(item: CountLike, k: int) -> CountPoint:
@@ -573,13 +595,16 @@ def _point(item: CountLike, k: int) -> CountPoint:
     if isinstance(item, CountPoint):
         return item
     where = f"counts[{k}]"
-    if isinstance(item, str | bytes) or not isinstance(item, Sequence) or len(item) != 2:
+    pair = _two(item)
+    if pair is None:
         raise InputError(
             f"{where} is {item!r}: give (when, count) pairs, e.g. (date(2023, 10, 5), 73), "
             "or CountPoint values"
         )
-    when_in, count_in = item
+    when_in, count_in = pair
     count: float | None = None
+    if type(count_in).__name__ == "NAType":  # pandas' pd.NA (a nullable Int64 column)
+        count_in = None
     if count_in is not None:
         try:
             count = float(count_in)
@@ -592,15 +617,12 @@ def _point(item: CountLike, k: int) -> CountPoint:
             count = None
         elif not (math.isfinite(count) and count >= 0):
             raise InputError(f"{where}: count {count_in!r} must be a finite number, 0 or more")
-    if isinstance(when_in, datetime):
-        when, date_only = when_in, False
-    else:
-        day_or_time = _when(when_in, where)
-        if isinstance(day_or_time, datetime):
-            when, date_only = day_or_time, False
-        else:  # 00:00 UTC of the day, as a CSV's date alone
-            when = datetime(day_or_time.year, day_or_time.month, day_or_time.day, tzinfo=UTC)
-            date_only = True
+    day_or_time = _when(when_in, where)
+    if isinstance(day_or_time, datetime):
+        when, date_only = day_or_time, False
+    else:  # 00:00 UTC of the day, as a CSV's date alone
+        when = datetime(day_or_time.year, day_or_time.month, day_or_time.day, tzinfo=UTC)
+        date_only = True
     # hand counts, as a CSV's lines without a method column (csvio: "manual"); since
     # every count alert names its method (session 40) "objects" told another story
     return CountPoint(
@@ -608,8 +630,45 @@ def _point(item: CountLike, k: int) -> CountPoint:
     )
 
 
+def _two(item: object) -> tuple[Any, Any] | None:
+    """The two members of a pair: a tuple or list, and also a NumPy row (``frame.
+    to_numpy()``, ``to_records``; refused as no pair until session 46); None for
+    anything else (text, a mapping, a set, not two members)."""
+    if isinstance(item, str | bytes | Mapping | AbstractSet):
+        return None
+    try:
+        first, second = cast("Iterable[Any]", item)  # any iterable of two
+    except (TypeError, ValueError):
+        return None
+    return first, second
+
+
+def _refuse_table(items: object, what: str, columns: tuple[str, str]) -> None:
+    """An InputError naming the call that makes pairs of a pandas frame or series or
+    of a dict: iterating a frame gives its column names, a series its values, a dict its
+    keys (session 46: a frame was told "counts[0] is 'date'")."""
+    a, b = columns
+    if hasattr(items, "itertuples") and hasattr(items, "columns"):  # a pandas DataFrame
+        recipe = f"frame[[{a!r}, {b!r}]].itertuples(index=False), with your column names"
+    elif hasattr(items, "index") and hasattr(items, "items") and hasattr(items, "dtype"):
+        recipe = f"series.items() for a series of {b}s indexed by {a}"
+    elif isinstance(items, Mapping):
+        recipe = f"d.items() for a dict of {b}s by {a}"
+    else:
+        return
+    raise InputError(f"{what} is a {type(items).__name__}: give ({a}, {b}) pairs: {recipe}")
+
+
 def _when(value: object, where: str) -> date | datetime:
+    if type(value).__name__ == "datetime64" and hasattr(value, "astype"):  # NumPy's
+        stamp: Any = value
+        unit = "datetime64[D]" if str(stamp.dtype).endswith("[D]") else "datetime64[us]"
+        value = stamp.astype(unit).item()  # a date or a naive (UTC) datetime; None for NaT
+        if value is None:
+            raise InputError(f"{where}: the date is missing (NaT): give it, or leave the line out")
     if isinstance(value, date):
+        if value != value:  # pandas' NaT, a datetime unequal to itself
+            raise InputError(f"{where}: the date is missing (NaT): give it, or leave the line out")
         return value
     if isinstance(value, str):
         text = value.strip()
@@ -676,11 +735,12 @@ def site_alerts(
     """A stored site's alerts, newest first, as ``railwatch alerts SITE --json`` lists them.
 
     Each alert is a JSON-ready dict with the members ``railwatch alerts --json`` and the
-    REST API give it: ``id``, ``version``, ``kind``, ``severity``, ``when`` (its image's
-    UTC time), ``day`` (its day at the site, the day its text names), ``cls``,
-    ``value``, ``explanation``, ``metrics``, ``reviewed``, ``event_label``,
-    ``acknowledged``, ``changed_since_ack``..., and ``created_at``;
-    ``pandas.DataFrame(alerts)`` makes a table of them.
+    REST API give it: ``id``, ``site``, ``version``, ``kind``, ``severity``, ``when``
+    (its image's UTC time), ``day`` (its day at the site, the day its text names),
+    ``class`` (``all`` or a car class; ``cls``, the same value, is its name until
+    session 38, kept for old scripts), ``value``, ``explanation``, ``metrics``,
+    ``reviewed``, ``event_label``, ``acknowledged``, ``changed_since_ack``..., and
+    ``created_at``; ``pandas.DataFrame(alerts)`` makes a table of them.
 
     Parameters
     ----------
@@ -694,7 +754,8 @@ def site_alerts(
         Only the alerts of this series (``all``, ``covered`` or a car class); None: all.
     since
         Only the alerts on or after this day at the site (a date) or this instant (or
-        either as ISO 8601 text: 2023-10-05, 2023-10-05T02:30Z).
+        either as ISO 8601 text: 2023-10-05, 2023-10-05T02:30Z); a time without a zone
+        is UTC, as ``railwatch alerts --since`` takes it.
     include_inactive
         Also the alerts the latest analysis no longer raises.
     """
@@ -707,6 +768,9 @@ def site_alerts(
     _check_site_name(site)
     if since is not None and not isinstance(since, date):  # ISO text, as analyze_counts'
         since = _when(since, "since")
+    if isinstance(since, datetime):  # a time without a zone is UTC, as `alerts --since`
+        # (a naive one failed as "database read failed ... naive datetime", session 46)
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
     filters = AlertFilter(
         since=since,
         min_severity=check_min_severity(min_severity, "min_severity"),

@@ -210,6 +210,21 @@ class DetectionResult:
     def total(self) -> int:
         return len(self.detections)
 
+    def __repr__(self) -> str:
+        """One line a notebook can read: the image, what was found and by what; each car
+        is in ``detections`` (the dataclass's repr of 24 cars ran to 7,000 characters,
+        every detection with its class scores; session 46)."""
+        found = f"total={self.total}, counts={dict(self.counts)!r}"
+        if self.coarse is not None and self.method == "length":
+            found = f"car_equivalents={self.coarse.car_equivalents:g}"
+        elif self.coarse is not None:
+            found = f"present={self.coarse.present!r}"
+        return (
+            f"DetectionResult(source={self.source!r}, method={self.method!r}, {found}, "
+            f"crs={self.crs!r}, gsd={self.gsd:g}, size=({self.width}, {self.height}), "
+            f"detector={f'{self.detector} {self.detector_version}'.strip()!r})"
+        )
+
 
 #: Ground sample distances (m per pixel) a given ``gsd`` may have: finer is a
 #: microscope (or degrees given as metres), coarser a pixel wider than any rail yard.
@@ -438,6 +453,38 @@ def _whole_pixels(value: object) -> int:
     return int(number)
 
 
+def _gsd_number(gsd: object, call: str) -> float:
+    """``gsd`` as a float, or an InputError saying to give a number: text (``"0.5"``)
+    and None failed deep inside as a TypeError (session 46)."""
+    if isinstance(gsd, bool) or not isinstance(gsd, numbers.Real):
+        raise InputError(
+            f"gsd {gsd!r} is not a number: give the ground sample distance in metres per "
+            f"pixel, e.g. {call}(..., gsd=0.5)"
+        )
+    return float(gsd)
+
+
+def _tracks_geometry(tracks: object, tracks_crs: str) -> BaseGeometry:
+    """``detect_file``'s ``tracks`` given as GeoJSON (a file's path, its text or a parsed
+    dict), read as ``railwatch detect --tracks FILE`` reads it; anything else an
+    InputError saying what to give."""
+    if not isinstance(tracks, str | os.PathLike | Mapping):
+        raise InputError(
+            f"tracks {tracks!r} ({type(tracks).__name__}): give the track centrelines as a "
+            "shapely (Multi)LineString, or as GeoJSON lines in lon/lat (a file's path, its "
+            "text or a parsed dict)"
+        )
+    if tracks_crs.upper() not in ("EPSG:4326", "OGC:CRS84"):
+        raise InputError(
+            f"tracks given as GeoJSON are read in lon/lat (RFC 7946), not in tracks_crs "
+            f"{tracks_crs!r}: give tracks_crs only with a shapely geometry"
+        )
+    from railwatch.sites import load_tracks
+
+    source = Path(tracks) if isinstance(tracks, os.PathLike) else tracks
+    return load_tracks(cast("str | Path | Mapping[str, Any]", source), what="tracks")
+
+
 def detect_array(
     image: ImageRows,
     gsd: float,
@@ -464,6 +511,12 @@ def detect_array(
     session 36): each tile is then read from the file as it is detected, with the same
     pixels, so the window is never held whole.
     """
+    if not isinstance(image, np.ndarray | WindowImage):  # a PIL image, a list: no .ndim
+        raise InputError(
+            f"image is of type {type(image).__name__}, not a NumPy array: give an (H, W, 3) uint8 "
+            "RGB array, e.g. numpy.asarray(pil_image.convert('RGB'))"
+        )
+    gsd = _gsd_number(gsd, "detect_array")
     if image.ndim != 3 or image.shape[2] != 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
     if valid is not None and valid.shape != image.shape[:2]:
@@ -1177,7 +1230,7 @@ def detect_file(
     tile_px: int | None = None,
     workers: int | None = None,
     on_tile: TileCallback | None = None,
-    tracks: BaseGeometry | None = None,
+    tracks: BaseGeometry | str | Path | Mapping[str, Any] | None = None,
     tracks_crs: str = "EPSG:4326",
     sun: tuple[float, float] | None = None,
     bands: Sequence[int] | None = None,
@@ -1196,6 +1249,9 @@ def detect_file(
     method (1.5 m and coarser); finer, only the railcars whose centre lies within
     :data:`railwatch.rails.TRACK_DISTANCE_M` of them are kept, as ``railwatch process``
     keeps them for a site with centrelines (``off_track`` says how many were left out).
+    ``tracks`` may also be GeoJSON lines in lon/lat (a file's path, its text or a parsed
+    dict), read as ``railwatch detect --tracks FILE`` reads them (since session 46; a
+    path failed as "'str' object has no attribute 'is_empty'").
     ``sun`` guides the coarse method too, the sun's (azimuth, elevation) in
     degrees (azimuth clockwise from north; for a non-georeferenced image, from its up
     direction): shadows of strings on the next track are not counted. Without ``sun``
@@ -1231,6 +1287,10 @@ def detect_file(
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p} does not exist: check the path")
+    if gsd is not None:
+        gsd = _gsd_number(gsd, "detect_file")
+    if tracks is not None and not isinstance(tracks, BaseGeometry):
+        tracks = _tracks_geometry(tracks, tracks_crs)
     if gsd is not None and not GSD_SANE[0] <= gsd <= GSD_SANE[1]:
         lo, hi = GSD_SANE
         hint = " (degrees? give metres)" if 0 < gsd < lo else ""

@@ -785,6 +785,11 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     warning before a new database is made in it (``serve`` said only "no sites yet";
     session 34 review). Other databases are never created here: a PostgreSQL database
     that does not exist is the server's error."""
+    if not isinstance(url, str):  # a Path failed in SQLAlchemy as a TypeError (session 46)
+        raise ConfigError(
+            f"database URL {url!r} is a {type(url).__name__}, not a URL: give "
+            f"'sqlite:///{url}' for a SQLite file, or postgresql+psycopg://USER@HOST[:PORT]/DB"
+        )
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as err:  # ValueError: a port that is not a number
