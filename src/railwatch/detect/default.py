@@ -545,6 +545,15 @@ class DefaultDetector:
             return c[1]
         return self.model_path
 
+    def __repr__(self) -> str:
+        """One line a notebook can read: the weights, the version recorded with each
+        scene, the threshold and the views (was ``<... object at 0x...>``; session 46)."""
+        views = f", views={self.views}" if self.views != 1 else ""
+        return (
+            f"DefaultDetector(weights={str(self.weights)!r}, version={self.version!r}, "
+            f"threshold={self.threshold:g}{views})"
+        )
+
     def _version(self, default_thresholds: bool) -> str:
         """The version recorded with every processed scene: the card's version for the
         shipped weights at their own thresholds run in INT8 (the default), that version
