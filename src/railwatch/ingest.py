@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -1045,8 +1047,66 @@ def _without_vrt_sources(files: list[Path], summary: IngestSummary) -> list[Path
 _GLOB_CHARS = frozenset("*?[")
 
 
+def _link_reason(path: Path) -> str:
+    """Why ``path``, a link that leads to no file, cannot be read, with what to do: a
+    link whose target is not there, or links that lead back to themselves (a loop;
+    before 2026-12-07, session 46, each link of a loop was "a broken link (to X, which
+    does not exist)" of an X that was there, and a link named to ingest "no such file
+    or folder")."""
+    chain = [path]
+    while chain[-1].is_symlink() and len(chain) <= 40:
+        target = chain[-1].readlink()
+        nxt = target if target.is_absolute() else chain[-1].parent / target
+        if any(os.path.abspath(nxt) == os.path.abspath(c) for c in chain):
+            names = " -> ".join(str(c.readlink()) for c in chain)
+            return (
+                f"{path.name} is a link that leads round a loop of links ({path.name} -> "
+                f"{names}), never to a file: point it at the image or remove it"
+            )
+        chain.append(nxt)
+    if len(chain) > 40:
+        return f"{path.name} is a chain of more than 40 links: point it at the image or remove it"
+    return (
+        f"{path.name} is a broken link (to {path.readlink()}, which does not exist): "
+        "fix the link or remove it"
+    )
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` (there, not a folder) is no image file to ingest, with what to do, or
+    None: a pipe (``<(...)``, a FIFO) or a device, which ingest blocked on, read forever
+    (a link to /dev/zero) or read once as an empty file ("stdin is empty (0 bytes)"),
+    while a scene records its file's path to read it again (2026-12-07, session 46)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # said where the file is read
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = (
+        "a pipe"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a plain file"
+    )
+    return (
+        f"{path.name} is {kind}, not an image file: a scene keeps its file's path and reads "
+        "it again to process it; save the image to a file and ingest that"
+    )
+
+
 def _missing_reason(path: Path) -> str:
     """Why a path given to ingest is not there, with what to do."""
+    if path.is_symlink():
+        return _link_reason(path)
+    if str(path) == "-":  # "no such file or folder" until 2026-12-07, session 46
+        return (
+            "no such file: '-' is not standard input here (a scene keeps its file's path "
+            "and reads it again to process it); give the image files or folders by name"
+        )
     if _GLOB_CHARS & set(path.name):
         return (
             "no such file or folder: a pattern that matched no file (the shell passes it "
@@ -1661,6 +1721,12 @@ def _refresh_scene(
 EIGHT_BIT_NOTE = "8-bit: read as it is, --radiometry is for 16-bit and float files"
 
 
+def _stored_in(dtype: str) -> str:
+    """How a file of ``dtype`` stores its values, in words: "in 16 bits" (int16, uint16),
+    "as float32"."""
+    return "in 16 bits" if dtype in ("int16", "uint16") else f"as {dtype}"
+
+
 def set_radiometry(db: Database, scene_id: int, radiometry: str) -> bool:
     """Record ``radiometry`` as the scene's (its metadata's ``radiometry``); True when
     that changed it. The scene's processing version then differs
@@ -1741,10 +1807,10 @@ def _ingest_one(
     name = str(path)
     try:
         if path.is_symlink() and not path.exists():
-            raise ImageryError(
-                f"{path.name} is a broken link (to {path.readlink()}, which does not exist): "
-                "fix the link or remove it"
-            )
+            raise ImageryError(_link_reason(path))
+        not_file = _not_a_file(path)
+        if not_file is not None:
+            raise ImageryError(not_file)
         # The hash first: a known file (even renamed, even without a date) is a
         # duplicate, and re-runs do not inspect every file again. Its stamp before it.
         try:
@@ -1830,7 +1896,7 @@ def _ingest_one(
             held = "multiples of 257" if eight_bit == "x257" else "all between 0 and 255"
             notes.append(
                 f"its {info.dtype} values are 8-bit ones ({held}): a visual product "
-                "stored in 16 bits, read as linear radiance (the default) it is "
+                f"stored {_stored_in(info.dtype)}, read as linear radiance (the default) it is "
                 "stretched with a display gamma and comes out washed out (taken for "
                 "snow or haze); if it is one, run the ingest again with --radiometry "
                 "display"

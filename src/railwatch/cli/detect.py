@@ -250,6 +250,14 @@ def detect_command(
     for img in images:
         if not img.exists():
             raise InputError(f"{img} does not exist: check the path")
+        if not (img.is_file() or img.is_dir()):  # a pipe (<(...), a FIFO) or a device
+            # GDAL blocked on a FIFO for ever, and read <(cat x.tif) as "IFD start should
+            # be at offset 8 for a streamed TIFF" (2026-12-07, session 46)
+            raise InputError(
+                f"{img} is a pipe or a device, not an image file: detect reads image files "
+                "(a GeoTIFF is read here and there, not from start to end); save the image "
+                "to a file and give that"
+            )
     if all(img.is_dir() for img in images):
         # a mistake of the command line (status 2), as a path that is not there; it was
         # the image's read error (status 1). A folder among images fails as a bad image
@@ -852,6 +860,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     from railwatch.imagery.inspect import is_low_sun, unreadable_pixels
     from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
 
+    _check_bands(img)
     if run.wgs84 and _crs_of(img) is None:  # before the detection, not after it
         # with how to map it, as without --wgs84 (an image of GCPs or RPCs, a lost CRS)
         raise InputError(
@@ -916,8 +925,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         err_console.print(
             f"[bold yellow]hint:[/] {escape(img.name)}: its values are 8-bit ones "
             f"({_EIGHT_BIT_WORDS.get(result.eight_bit, escape(result.eight_bit))}): a visual "
-            "product stored in 16 bits, read as linear radiance (--radiometry linear, the "
-            "default) it is stretched with a display gamma and comes out washed out, and "
+            "product stored in 16 bits or as floats, read as linear radiance (--radiometry "
+            "linear, the default) it is stretched with a display gamma and comes out washed "
+            "out, and "
             "the detector may count it unlike the 8-bit image (a simulated 0.5 m yard's "
             "copy: 43 cars against 31; docs/detection.md). If it is a picture as a "
             "screen shows it, re-run with [bold]--radiometry display[/].",
@@ -1219,6 +1229,19 @@ def _crs_of(img: Path) -> Any:
         return ds.crs
 
 
+def _check_bands(img: Path) -> None:
+    """Refuse ``img`` when it has no bands of its own (a NetCDF or HDF file of
+    subdatasets: :func:`railwatch.imagery.inspect.check_bands`); nothing when it cannot
+    be opened (said where it is read)."""
+    from railwatch.imagery.inspect import check_bands
+
+    ds = _open_quietly(img)
+    if ds is None:
+        return
+    with ds:
+        check_bands(ds, img.name)
+
+
 def _crs_hint(img: Path) -> str:
     """How to give ``img`` its lost CRS when it has a geotransform without one."""
     from railwatch.detect.api import missing_crs_hint
@@ -1311,14 +1334,23 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
 
 def _say_coarse_scale_unchecked(img: Path, given: float) -> None:
     """A note on stderr that --gsd of 1.5 m or more cannot be checked against the rails
-    (they are less than a pixel apart there), and what the scale does to the estimate."""
+    (they are less than a pixel apart there), and what the scale does to the estimate.
+    Coarser than :data:`~railwatch.imagery.quality.MAX_COUNT_GSD` it asks whether
+    centimetres were meant (2026-12-07, session 46: `--gsd 50` of a 0.5 m photo read
+    1,697 km of track in a 51 km image, and nothing asked whether 50 cm was meant)."""
+    from railwatch.imagery.quality import MAX_COUNT_GSD
     from railwatch.rails import LENGTH_GSD
 
+    cm = (
+        f" --gsd is in metres per pixel: if you meant {given:g} cm, give --gsd {given / 100:g}."
+        if given > MAX_COUNT_GSD
+        else ""
+    )
     err_console.print(
         f"[dim]note: {escape(img.name)}: --gsd {given:g} cannot be checked against the rails: "
         f"at {LENGTH_GSD:g} m per pixel and coarser the two rails of a track are less than a "
         "pixel apart. The occupied track length, and with it the car equivalents, is in "
-        "proportion to it: make sure of it.[/]",
+        f"proportion to it: make sure of it.{cm}[/]",
         highlight=False,
     )
 

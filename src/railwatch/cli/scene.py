@@ -274,7 +274,8 @@ def show(
         lines.append(f"  counts      {escape(_counts_text(data['counts']))}")
         lines.append(f"  detections  {data['detections']}")
     if data["review"] is not None:
-        lines.append(f"  reviewed    {escape(_review_text(data['review'], outlines))}")
+        review = _review_text(data["review"], outlines, data["status"])
+        lines.append(f"  reviewed    {escape(review)}")
     coarse = data["coarse"]
     if isinstance(coarse, dict):
         lines.append(f"  tracks      {escape(_tracks_text(coarse))}")
@@ -349,11 +350,17 @@ def _with_interval(value: dict[str, Any]) -> str:
     return f"{fmt_num(count)} [{fmt_num(low)}-{fmt_num(high)}]"
 
 
-def _review_text(review: dict[str, Any], outlines: str | None = None) -> str:
+def _review_text(
+    review: dict[str, Any], outlines: str | None = None, status: str | None = None
+) -> str:
     """One line on an analyst's review: what they counted (``outlines``: from how many
     outlines, and how many of them outside the site, ``review.outlines_words``; None:
     from how many outlines only, as the review's JSON tells), what the detector had; or
-    that they declared the scene unusable, and why."""
+    that they declared the scene unusable, and why. ``status``: the scene's, where
+    known: a review of a scene waiting to be processed again (``ingested``: its bands or
+    radiometry changed by `ingest`) is said to come back with it (2026-12-07, session
+    46: it was said to be out of the counts because the scene was unusable or its file
+    changed, neither of which was so)."""
     if review.get("unusable") is not None:
         return (
             f'{_utc_minutes(review["reviewed_at"])}: unusable - "{review["unusable"]}" (a gap '
@@ -369,6 +376,9 @@ def _review_text(review: dict[str, Any], outlines: str | None = None) -> str:
     state = (
         ""
         if review["applied"]
+        else " (not in the stored counts until `railwatch process` reads the scene again: "
+        "then it replaces the detector's count again)"
+        if status == "ingested"
         else " (not in the stored counts now: the scene is not usable, or its file changed)"
     )
     note = f' - "{review["note"]}"' if review["note"] else ""
@@ -818,14 +828,18 @@ def import_reviews_command(
         # (the reader refuses a scene_id past railwatch.limits.MAX_RECORD_ID with its line)
         # (and gives each point's line, which the import's errors name, and each point's
         # reason where its unusable column declares the image unusable)
-        read = read_counts_file(
-            counts,
-            warn=lambda msg: err_console.print(msg, highlight=False),
-            utc_offset=offset,
-            unusable=True,
-        )
+        # the reader's warnings are said once the file is recorded, marked as warnings:
+        # a refused file's error says what is wrong (2026-12-07, session 46: two counts of
+        # one image were told, unmarked, that "the analysis keeps the highest", then
+        # refused with "keep one")
+        warnings: list[str] = []
+        read = read_counts_file(counts, warn=warnings.append, utc_offset=offset, unusable=True)
         done = import_reviews(
             s, site, read.series, note=note, lines=read.lines, unusable=read.unusable
+        )
+    for line in warnings:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
         )
     counts_replaced = dict(done.replaced)
     if as_json:

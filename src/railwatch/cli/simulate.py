@@ -217,6 +217,30 @@ _SCENE_OPTIONS = {
 }
 
 
+def _check_scene_options(
+    gsd: float, style: str | None, paint: str | None, season: str | None
+) -> None:
+    """Refuse a --gsd the simulator cannot render and an unknown --style, --paint or
+    --season as the bad option values they are (status 2, the option named): they were
+    the simulator's settings errors, status 1, "gsd 50.0 m is out of range" (2026-12-07,
+    session 46)."""
+    from railwatch.sim.params import GSD_RANGE, PAINTS, SEASONS, STYLES
+
+    lo, hi = GSD_RANGE
+    if not lo <= gsd <= hi:
+        cm = f" (metres: {gsd:g} cm is --gsd {gsd / 100:g})" if hi < gsd <= 100 * hi else ""
+        raise InputError(
+            f"--gsd {gsd:g}: the simulator renders {lo:g} to {hi:g} m per pixel{cm}, e.g. --gsd 0.5"
+        )
+    for option, value, known in (
+        ("--style", style, sorted(STYLES)),
+        ("--paint", paint, sorted(PAINTS)),
+        ("--season", season, list(SEASONS)),
+    ):
+        if value is not None and value not in known:
+            raise InputError(f"{option} {value!r} is unknown: use one of {', '.join(known)}")
+
+
 def _given(ctx: typer.Context, name: str) -> bool:
     source = ctx.get_parameter_source(name)
     return source is not None and source.name != "DEFAULT"
@@ -455,6 +479,7 @@ def simulate(
     lonlat = _center(center)
     if _given(ctx, "workers"):
         raise InputError("--workers: it renders a --scenario in parallel; one --scene is one.")
+    _check_scene_options(gsd, style, paint, season)
     side = round(600 / check_gsd(gsd))
     wh = _size(size) or (side, side)
     if cars > MAX_CARS:

@@ -392,6 +392,7 @@ def inspect_scene(
     if vrt_error is not None:
         raise vrt_error
     with _open_listed(path) as ds, _gdal_errors_as_corrupt(name):
+        check_bands(ds, name)
         _check_georeferencing(ds, name)
         _check_dtype(ds, name)
         band_scaling(ds, _data_bands(ds))  # broken scale metadata is refused here
@@ -755,6 +756,26 @@ def _not_georeferenced_text(name: str) -> str:
         f"corners in that CRS), or a world file {world} beside it and its CRS in "
         f"{name}.aux.xml, then ingest again; `railwatch detect {name} --gsd M` counts its "
         "cars without it (M metres per pixel)"
+    )
+
+
+def check_bands(ds: Any, name: str) -> None:
+    """Refuse a file without bands of its own (ingest; `railwatch detect`, where it was
+    an internal error, IndexError), naming its subdatasets where it holds some
+    (NetCDF, HDF: one variable each) and how to make an image of them. Before
+    2026-12-07, session 46, such a NetCDF file was told it was "not georeferenced" and to
+    give it a CRS with gdal_translate, which makes no image of it either."""
+    if ds.count >= 1:
+        return
+    subs = [str(s) for s in (ds.subdatasets or [])]
+    if not subs:
+        raise UnsupportedFormatError(f"{name} has no bands: no image to read in it")
+    shown = ", ".join(s.rsplit(":", 1)[-1] for s in subs[:6]) + (", ..." if len(subs) > 6 else "")
+    raise UnsupportedFormatError(
+        f"{name} is a container of {len(subs)} subdatasets ({shown}), not one image: write "
+        "its red, green and blue (or one panchromatic) subdatasets into a GeoTIFF, e.g. "
+        f"`gdalbuildvrt -separate rgb.vrt {subs[0]} ...` then `gdal_translate rgb.vrt OUT.tif` "
+        "(`gdalinfo` lists the subdatasets), and give OUT.tif"
     )
 
 
@@ -1511,8 +1532,13 @@ def eight_bit_values(ds: Any) -> str | None:
     None when they hold no value above 0. A file that declares a scale or offset
     (:func:`band_scaling`) is judged by its values (stored × scale + offset): display
     values kept as hundredths with scale 0.01 are 8-bit ones, reflectance kept as
-    uint16 with scale 0.0001 is not, however dark."""
-    if np.dtype(ds.dtypes[0]).kind not in "iu" or np.dtype(ds.dtypes[0]).itemsize < 2:
+    uint16 with scale 0.0001 is not, however dark. A float file is judged the same way
+    when its values are whole numbers, at least one above 1 (an 8-bit image saved as
+    float32 or float64 by a raster calculator or numpy; reflectance and radiance have
+    fractions), NaN and infinities left out (2026-12-07, session 46: such a file got no
+    hint and every scene of it read "snow covers 70 % of the site")."""
+    kind = np.dtype(ds.dtypes[0]).kind
+    if kind not in "iuf" or np.dtype(ds.dtypes[0]).itemsize < 2:
         return None
     bands = _data_bands(ds)
     side_w, side_h = min(ds.width, _EIGHT_BIT_WINDOW), min(ds.height, _EIGHT_BIT_WINDOW)
@@ -1529,15 +1555,21 @@ def eight_bit_values(ds: Any) -> str | None:
         return None  # the footprint probe says what is wrong with the file
     stored = np.concatenate(parts, axis=1)
     keep = (stored > 0) & ~np.concatenate(masked, axis=1)
+    if kind == "f":
+        keep &= np.isfinite(stored)
     if ds.nodata is not None and math.isfinite(ds.nodata):
         keep &= stored != ds.nodata
     scaling = band_scaling(ds, bands)
-    if scaling is not None:
-        scale, offset = scaling
+    if scaling is not None or kind == "f":
+        scale, offset = (
+            scaling if scaling is not None else (np.ones(len(bands)), np.zeros(len(bands)))
+        )
         real = (stored * scale[:, None] + offset[:, None])[keep]
         values = np.round(real)
         if real.size == 0 or np.abs(real - values).max() > 1e-6 or values.min() < 0:
             return None  # no values, or not whole numbers: not 8-bit ones
+        if kind == "f" and values.max() <= 1:
+            return None  # zeros and ones (a mask, reflectance at its ceiling): no image
     else:
         values = stored[keep]
     if values.size == 0:

@@ -24,6 +24,13 @@ class ImageTooSmallError(ImageryError):
     """The image is smaller than one railcar, or has too few pixels to show one."""
 
 
+def _metres(value: float) -> str:
+    """``value`` metres in words: three significant digits, and whole metres with
+    thousands separators from 1,000 m on (a 100000 x 1 px strip at 0.5 m was "5e+04 m"
+    long until 2026-12-07, session 46)."""
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+
+
 def image_too_small(width: int, height: int, gsd: float) -> str | None:
     """Why an image of ``width`` x ``height`` pixels at ``gsd`` metres per pixel cannot
     be counted (one sentence, as quality reasons are), or None when it spans at least
@@ -34,7 +41,7 @@ def image_too_small(width: int, height: int, gsd: float) -> str | None:
         return None
     why = "too few pixels to show a railcar" if few_px else "smaller than one railcar"
     return (
-        f"the image is {width} × {height} px at {gsd:g} m per pixel ({w_m:.3g} m × "
-        f"{h_m:.3g} m on the ground), {why}: counting needs at least "
+        f"the image is {width} × {height} px at {gsd:g} m per pixel ({_metres(w_m)} m × "
+        f"{_metres(h_m)} m on the ground), {why}: counting needs at least "
         f"{MIN_IMAGE_SPAN_M:g} m and {MIN_IMAGE_PX} px each way"
     )
