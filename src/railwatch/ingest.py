@@ -20,8 +20,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import date as Day
@@ -1801,7 +1800,11 @@ def _ingest_one(
     after the batch (then dated ``when``, or failed without it). With ``force``, the
     file is dated ``when`` whatever date it carries (:func:`ingest_paths`)."""
     from railwatch.imagery import file_sha256, inspect_scene
-    from railwatch.imagery.inspect import DATE_ONLY_KEY, MissingDateError
+    from railwatch.imagery.inspect import (
+        DATE_ONLY_KEY,
+        MissingDateError,
+        alpha_as_data_said_elsewhere,
+    )
     from railwatch.imagery.read import check_rgb_bands
 
     name = str(path)
@@ -1836,7 +1839,7 @@ def _ingest_one(
         ):
             return
         try:
-            with _alpha_as_data_unlogged():  # said in the file's warning (below)
+            with alpha_as_data_said_elsewhere():  # said in the file's warning (below)
                 info = inspect_scene(
                     path,
                     default_date=None if undated is not None else when,
@@ -1920,7 +1923,7 @@ def alpha_as_data_note(metadata: Mapping[str, Any], name: str) -> str | None:
     data (``metadata["alpha_as_data"]``, :func:`railwatch.imagery.inspect.alpha_as_data`:
     NIR written as RGB with an extra sample), with the way to make it transparency;
     None for another file. Said in the file's warning since 2026-12-07 (session 46),
-    not in the log (:func:`_alpha_as_data_unlogged`), so it is said once."""
+    not in the log (``imagery.inspect.alpha_as_data_said_elsewhere``), so it is said once."""
     from railwatch.imagery.inspect import ALPHA_AS_DATA_KEY, alpha_as_data_text
 
     found = metadata.get(ALPHA_AS_DATA_KEY)
@@ -1928,27 +1931,6 @@ def alpha_as_data_note(metadata: Mapping[str, Any], name: str) -> str | None:
         return None
     text = alpha_as_data_text(name, int(found["band"]), str(found["why"]))
     return text.removeprefix(f"{name}: ")  # the warning names the file
-
-
-class _NotAlphaAsData(logging.Filter):
-    """Leaves out :func:`railwatch.imagery.inspect.alpha_as_data`'s log line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.funcName != "alpha_as_data"
-
-
-@contextmanager
-def _alpha_as_data_unlogged() -> Iterator[None]:
-    """Within it, :func:`railwatch.imagery.inspect.alpha_as_data` does not log that a
-    band labelled alpha is read as data: ingest says it in the file's warning
-    (:func:`alpha_as_data_note`; it was said twice, as a log line too)."""
-    target = logging.getLogger("railwatch.imagery.inspect")
-    quiet = _NotAlphaAsData()
-    target.addFilter(quiet)
-    try:
-        yield
-    finally:
-        target.removeFilter(quiet)
 
 
 #: Longest side (px) the mask is read at to find its values.

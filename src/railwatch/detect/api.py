@@ -11,7 +11,7 @@ Below 1.5 m per pixel cars are detected as objects; coarser images go to
 
 from __future__ import annotations
 
-import logging
+import contextvars
 import math
 import numbers
 import os
@@ -20,7 +20,7 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
@@ -44,6 +44,7 @@ from railwatch.errors import DetectionError, ImageryError, InputError, ScaleWarn
 from railwatch.imagery.inspect import (
     EmptyImageError,
     alpha_as_data,
+    alpha_as_data_said_elsewhere,
     alpha_band,
     data_mask,
     eight_bit_values,
@@ -385,7 +386,9 @@ def _run_tiles(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             try:
                 for k, win, img, valid in tiles():
-                    pending.append((k, pool.submit(work, k, win, img, valid)))
+                    # in this thread's context (imagery.inspect's notices said or not)
+                    run = contextvars.copy_context().run
+                    pending.append((k, pool.submit(run, work, k, win, img, valid)))
                     while len(pending) >= 2 * workers:
                         _, fut = pending.popleft()
                         fut.result()
@@ -1300,7 +1303,8 @@ def detect_file(
             "(e.g. gsd=0.5 in Python, --gsd 0.5 on the command line)"
         )
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
-    quiet = _alpha_as_data_logged(log_alpha_as_data)
+    # said by the caller from the result instead: not also logged (said once)
+    quiet = alpha_as_data_said_elsewhere() if not log_alpha_as_data else nullcontext()
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024), quiet:
         n = workers if workers is not None else default_workers()
         result = _detect_file(
@@ -1318,30 +1322,6 @@ def detect_file(
     if message is not None:
         warnings.warn(ScaleWarning(message), stacklevel=2)
     return replace(result, scale_check=check)
-
-
-class _NotAlphaAsData(logging.Filter):
-    """Leaves out :func:`railwatch.imagery.inspect.alpha_as_data`'s log line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.funcName != alpha_as_data.__name__
-
-
-@contextmanager
-def _alpha_as_data_logged(logged: bool) -> Iterator[None]:
-    """Within it, :func:`railwatch.imagery.inspect.alpha_as_data` logs that a band
-    labelled alpha is read as data only where ``logged``: a caller that says it from
-    :attr:`DetectionResult.alpha_as_data` keeps it from being said twice (session 46)."""
-    if logged:
-        yield
-        return
-    target = logging.getLogger(alpha_as_data.__module__)
-    quiet = _NotAlphaAsData()
-    target.addFilter(quiet)
-    try:
-        yield
-    finally:
-        target.removeFilter(quiet)
 
 
 def scale_check_warning(name: str, check: ScaleCheck) -> str | None:

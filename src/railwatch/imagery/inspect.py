@@ -18,6 +18,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -72,6 +73,7 @@ __all__ = [
     "SceneInfo",
     "UnsupportedFormatError",
     "alpha_as_data",
+    "alpha_as_data_said_elsewhere",
     "alpha_as_data_text",
     "alpha_band",
     "band_scaling",
@@ -1071,6 +1073,26 @@ _MASK_NAME = re.compile(r"(?<![a-z])(alpha|mask|transparen\w*|opacity)(?![a-z])"
 ALPHA_MASK_SHARE = 0.95
 _judged: weakref.WeakKeyDictionary[Any, tuple[int, str] | None] = weakref.WeakKeyDictionary()
 _told: set[str] = set()
+#: Whether :func:`alpha_as_data` logs its notice in this context (thread, or task):
+#: False within :func:`alpha_as_data_said_elsewhere`.
+_LOG_ALPHA_AS_DATA: ContextVar[bool] = ContextVar("railwatch_log_alpha_as_data", default=True)
+
+
+@contextmanager
+def alpha_as_data_said_elsewhere() -> Iterator[None]:
+    """Within it (in this thread or task only, and in what it runs with its context
+    copied), :func:`alpha_as_data` does not log that a band labelled alpha is read as
+    data: for a caller that says it itself (ingest's per-file warning, ``detect``'s),
+    so that it is said once. The file still counts as told. Until a review of session 46
+    this was a filter on the module's logger, which for its time also silenced, and
+    marked as told, the files other threads judged."""
+    token = _LOG_ALPHA_AS_DATA.set(False)
+    try:
+        yield
+    finally:
+        _LOG_ALPHA_AS_DATA.reset(token)
+
+
 #: Metadata key of a scene whose band labelled alpha is read as data (``inspect_scene``):
 #: ``{"band": 4, "why": "..."}``.
 ALPHA_AS_DATA_KEY = "alpha_as_data"
@@ -1103,7 +1125,8 @@ def alpha_as_data(ds: Any) -> tuple[int, str] | None:
         where = str(ds.name)
         if where not in _told:
             _told.add(where)
-            log.warning("%s", alpha_as_data_text(Path(where).name, *found))
+            if _LOG_ALPHA_AS_DATA.get():
+                log.warning("%s", alpha_as_data_text(Path(where).name, *found))
     return found
 
 
