@@ -348,14 +348,7 @@ def calibrate(
             for a, b, p in zip(cal.score_edges, cal.score_edges[1:], cal.precision, strict=False)
         ],
         "class_right_by_confidence": [
-            {"from": a, "to": b, "precision": p, "n": n}
-            for a, b, p, n in zip(
-                cal.class_edges,
-                cal.class_edges[1:],
-                cal.class_precision,
-                cal.class_counts,
-                strict=False,
-            )
+            {"from": a, "to": b, "precision": p, "n": n} for a, b, p, n in class_bins(cal)
         ],
         "class_thresholds": dict(cal.class_thresholds),
         "class_threshold": cal.class_threshold,
@@ -446,7 +439,14 @@ def class_bins_text(cal: Calibration) -> str:
     measure (2026-12-07, session 46: printed "0.9-1.0: 0.50 (n=0)")."""
     return ", ".join(
         f"{a:.1f}-{b:.1f}: {p:.2f} (n={n})" if n else f"{a:.1f}-{b:.1f}: – (n=0)"
-        for a, b, p, n in zip(
+        for a, b, p, n in class_bins(cal)
+    )
+
+
+def class_bins(cal: Calibration) -> list[tuple[float, float, float, int]]:
+    """Each confidence bin of the class precision: (from, to, precision, cars in it)."""
+    return list(
+        zip(
             cal.class_edges,
             cal.class_edges[1:],
             cal.class_precision,
