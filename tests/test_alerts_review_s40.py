@@ -11,7 +11,6 @@ from re import escape as re_escape
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
 
 from railwatch.analysis.alerts import analyze_series
 from railwatch.analysis.settings import AlertSettings
@@ -31,7 +30,7 @@ def test_record_years_has_an_upper_bound() -> None:
     seconds (an internal OverflowError), and every precedent rule looks at each of the N
     years."""
     assert AlertSettings(record_years=100).record_years == 100
-    with pytest.raises(ValidationError, match="less than or equal to 100"):
+    with pytest.raises(InputError, match="less than or equal to 100"):
         AlertSettings(record_years=101)
 
 
@@ -63,7 +62,7 @@ def test_a_confirm_method_that_is_no_count_method_is_refused(
     """A misspelt confirm method confirmed nothing, silently. (noise_min_points above
     noise_history is no such nonsense: tests/test_analysis_noise.py switches the series'
     noise off so.)"""
-    with pytest.raises(ValidationError, match=re_escape(says)):
+    with pytest.raises(InputError, match=re_escape(says)):
         AlertSettings(**fields)  # type: ignore[arg-type]
 
 
@@ -81,7 +80,7 @@ def test_settings_that_make_nonsense_of_a_rule_are_refused(
     """A doubled-pair ratio of 1 or less made every pair of images above the usual range
     "a doubling seen in two images" (with the laxer level test of a doubling), and a noise
     history of 10**11 images was a MemoryError (a buffer of that many residuals)."""
-    with pytest.raises(ValidationError, match=re_escape(says)):
+    with pytest.raises(InputError, match=re_escape(says)):
         AlertSettings(**fields)  # type: ignore[arg-type]
 
 
@@ -313,7 +312,7 @@ def test_an_infinite_threshold_is_refused() -> None:
     analyze_series failed with "cannot convert float NaN to integer"; no rule is switched
     off by infinity (their documented off values are 0)."""
     for name in ("series_noise_factor", "spike_z", "coarse_from_gsd", "seasonal_min_years"):
-        with pytest.raises(ValidationError, match="finite number"):
+        with pytest.raises(InputError, match="finite number"):
             AlertSettings(**{name: float("inf")})  # type: ignore[arg-type]
 
 

@@ -73,6 +73,7 @@ from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES, cars_words, tells_class
 from railwatch.errors import InputError
 from railwatch.limits import MAX_RECORD_ID, calendar_error, check_year
+from railwatch.rails import PRESENCE_GSD
 
 if TYPE_CHECKING:
     import _csv
@@ -594,6 +595,22 @@ def _gsd(text: str, line: int, decimal_comma: bool = False) -> float | None:
             f"line {line}: gsd {raw} must be a positive number of metres per pixel, e.g. 0.5"
         )
     return value
+
+
+def _too_coarse(gsd: float, count: float, line: int) -> str:
+    """Why a count at a ``gsd`` coarser than :data:`~railwatch.rails.PRESENCE_GSD` (10 m,
+    as :data:`railwatch.imagery.quality.MAX_COUNT_GSD`) is refused: a 14 m car is under
+    1.4 pixels long there, and a 10 m image tells only whether a long train is present
+    (docs/detection.md). A gsd of 50 was 50 cm, read as 50 m and taken silently
+    (2026-12-07, session 46); a gap (no count) at such a gsd, as an export's row of a
+    coarse image stored unusable, is still read."""
+    return (
+        f"line {line}: count {count:g} at gsd {gsd:g} m per pixel: no railcars can be "
+        f"counted on an image coarser than {PRESENCE_GSD:g} m per pixel (a 14 m car is "
+        f"{14 / gsd:.2g} pixels long; at {PRESENCE_GSD:g} m only the presence of a long "
+        f"train shows). gsd is in metres per pixel: if you meant {gsd:g} cm, write "
+        f"{gsd / 100:g}; if the image really is that coarse, empty its count (a gap)"
+    )
 
 
 def _fraction(text: str, column: str, line: int, decimal_comma: bool = False) -> float | None:
@@ -1213,6 +1230,8 @@ def parse_counts_csv(
                 )
             site = cell("site").strip()
             gsd = _gsd(cell("gsd"), line, decimal_comma)
+            if count is not None and gsd is not None and gsd > PRESENCE_GSD:
+                raise InputError(_too_coarse(gsd, count, line))
             if exported and count is None:
                 status = cell("status").strip().lower()
                 if status in NOT_ANALYSED and not reason:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from railwatch.errors import InputError
 
 #: The longest record window (``AlertSettings.record_years``): a century holds every
 #: satellite image there is.
@@ -37,6 +41,18 @@ class AlertSettings(BaseModel):
     # without noise NaN, an internal "cannot convert float NaN to integer" (session 40);
     # a rule is switched off by its documented value (0, mostly), not by infinity
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    if not TYPE_CHECKING:  # type checkers keep pydantic's signature of the fields
+
+        def __init__(self, /, **data: Any) -> None:
+            """A refused value or an unknown field is an :class:`~railwatch.errors.InputError`
+            (a ValueError) naming each, chained to pydantic's ValidationError (``__cause__``),
+            as the project's other input errors are; it was the ValidationError itself, with
+            an errors.pydantic.dev link (2026-12-07, session 46)."""
+            try:
+                super().__init__(**data)
+            except ValidationError as err:
+                raise InputError(refused_settings(err)) from err
 
     # --- baseline -----------------------------------------------------------------
     baseline_window_days: int = Field(
@@ -577,6 +593,26 @@ class AlertSettings(BaseModel):
                 f"use {', '.join(COUNT_METHODS)} (an unknown name confirms nothing)"
             )
         return self
+
+
+def refused_settings(err: ValidationError) -> str:
+    """One line per field :class:`AlertSettings` refused: its name, the value given and
+    why (a misspelt name with the field it is closest to)."""
+    import difflib
+
+    lines = []
+    for e in err.errors():
+        field = ".".join(str(part) for part in e["loc"])
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            near = difflib.get_close_matches(field, list(AlertSettings.model_fields), n=1)
+            hint = f": did you mean {near[0]}?" if near else " (docs/alerts.md lists them)"
+            lines.append(f"AlertSettings has no field {field!r}{hint}")
+        elif field:
+            lines.append(f"AlertSettings {field}={e.get('input')!r}: {msg[:1].lower()}{msg[1:]}")
+        else:
+            lines.append(f"AlertSettings: {msg}")
+    return "; ".join(lines)
 
 
 #: The thresholds that have a value per resolution band: ``AlertSettings.X`` for fine

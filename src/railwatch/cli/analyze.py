@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -234,6 +235,18 @@ def _check_not_after(day: date, today: date, said: str) -> None:
         )
 
 
+def _file_label(path: Path) -> str:
+    """How ``--counts``'s file is named in what analyze prints: its name, or for a pipe
+    (``--counts <(cut ... f.csv)``, ``/dev/stdin``) what it is: its name was "63"
+    (/dev/fd/63), which read as a number (2026-12-07, session 46)."""
+    text = str(path)
+    if text in ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"):
+        return "standard input"
+    if re.fullmatch(r"/dev/fd/\d+|/proc/(?:self|\d+)/fd/\d+", text):
+        return f"the piped input {text}"
+    return path.name
+
+
 def _settings(record_years: int | None, event_window: int | None) -> AlertSettings:
     from railwatch.analysis.settings import AlertSettings
 
@@ -244,7 +257,10 @@ def _settings(record_years: int | None, event_window: int | None) -> AlertSettin
         overrides["event_window_days"] = event_window
     try:
         return AlertSettings(**overrides)
-    except ValidationError as err:
+    except InputError as refused:  # chained to pydantic's ValidationError, worded per option
+        err = refused.__cause__
+        if not isinstance(err, ValidationError):
+            raise
         first = err.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else ""
         option = {"record_years": "--record-years", "event_window_days": "--event-window"}
@@ -447,6 +463,7 @@ def _analyze_csv(
     from railwatch.imagery.dates import local_noon
 
     offset, look_back = zone
+    file_label = _file_label(path)
     read = read_counts_file(
         path,
         warn=lambda line: err_console.print(
@@ -459,7 +476,7 @@ def _analyze_csv(
     if read.class_columns:  # said in csvio's docstring alone before session 40
         n_cols = len(read.class_columns)
         err_console.print(
-            f"note: {escape(path.name)}: its per-class column{plural_s(n_cols)} "
+            f"note: {escape(file_label)}: its per-class column{plural_s(n_cols)} "
             f"({escape(', '.join(read.class_columns))}) {'is' if n_cols == 1 else 'are'} not "
             "read: only the total (count) is analysed, so the alerts of single classes (a "
             "type, untyped railcars, covered loads) that `railwatch analyze SITE` gives on "
@@ -516,7 +533,7 @@ def _analyze_csv(
     if look_back:  # not after today at the site, as `analyze SITE --as-of`; else in UTC
         for name in sorted(by_site):
             if name in known:
-                check_as_of_at_site(as_of.date(), name or path.name, known[name])
+                check_as_of_at_site(as_of.date(), name or file_label, known[name])
             else:
                 today = max(datetime.now(UTC).date(), date.today())
                 _check_not_after(as_of.date(), today, today.isoformat())
@@ -532,14 +549,14 @@ def _analyze_csv(
         for name, pts in sorted(by_site.items())
     }
     for name, alerts in results.items():
-        _warn_zone_unknown(name or path.name, alerts, spans.get(name) if offset is None else None)
+        _warn_zone_unknown(name or file_label, alerts, spans.get(name) if offset is None else None)
     if as_json:
         # the table says how many counts were left out; JSON alone said nothing of them
         for name, pts in sorted(by_site.items()):
             z = zones.get(name, timedelta(0))
             later = sum(1 for p in _counted(pts) if not _within(p, ends[name], z))
             if later:
-                label = f"site {name}" if name else path.name
+                label = f"site {name}" if name else file_label
                 err_console.print(
                     f"[bold yellow]warning:[/] {escape(label)}: {later} "
                     f"count{plural_s(later)} after "
@@ -567,7 +584,7 @@ def _analyze_csv(
             + (f"; {later} after {day:%Y-%m-%d} left out" if later else "")
             + _single_classes(by_site[name], ends[name], z)
         )
-        label = f"site {name}" if name else path.name
+        label = f"site {name}" if name else file_label
         shown = _shown(alerts, show)
         if not shown:
             if alerts:  # raised, and the filter shows none (session 46: "no alerts")

@@ -107,7 +107,15 @@ def export(
     if str(out) == STDOUT:
         _csv_to_stdout(db, site)
         return
+    created = _missing_folder(out)
     path = export_site(db, site, fmt, out, layer=layer)
+    if created is not None:  # on stderr: stdout holds the JSON with --json
+        err_console.print(
+            f"note: created the folder {escape(str(created))}, which did not exist, for "
+            "the export (check the --out path if that folder was not meant)",
+            highlight=False,
+            soft_wrap=True,
+        )
     if as_json:
         from railwatch.storage import repo
 
@@ -117,6 +125,19 @@ def export(
         print_json({"site": name, "format": fmt, "out": str(path), "files": files})
         return
     console.print(f"wrote {escape(_written_words(path, fmt, layer))}", highlight=False)
+
+
+def _missing_folder(out: Path) -> Path | None:
+    """The outermost folder of ``out``'s that does not exist yet (the export creates it,
+    as `report` and `export-labels` create theirs), or None. It was created without a
+    word: ``-o exprots/yard.gpkg`` left the file in a new folder named by the typo
+    (2026-12-07, session 46)."""
+    missing = None
+    for parent in out.expanduser().parents:
+        if parent.exists() or parent.is_symlink():
+            break
+        missing = parent
+    return missing
 
 
 def _written(path: Path, fmt: str, layer: str | None = None) -> list[dict[str, object]]:

@@ -96,7 +96,9 @@ def add(
             "--geojson",
             help="GeoJSON file ('-' for stdin): a Polygon/MultiPolygon Feature, "
             "FeatureCollection or geometry (lon,lat order); WKT (POLYGON ((lon lat, ...)), "
-            "in a file or piped) is read too. KML, shapefiles: convert them (ogr2ogr).",
+            "in a file or piped) is read too. A FeatureCollection's polygons make one site "
+            "(their names are not used; one site per feature: one file and one `site add` "
+            "each). KML, shapefiles: convert them (ogr2ogr).",
         ),
     ] = None,
     bbox: Annotated[
@@ -136,8 +138,12 @@ def add(
     with db.session() as s:
         site = repo.add_site(s, spec)
         data = site_dict(site, geometry=as_json)
+    # on stderr, after the site: stdout holds the site alone with --json
+    merged = _merged_features(source) if geojson is not None else None
     if as_json:
         print_json(data)
+        if merged:
+            err_console.print(f"note: {escape(merged)}", highlight=False, soft_wrap=True)
         return
     w, so, e, n = data["bounds"]
     # where it is, as a reader says it (latitude first, N/S, E/W): a site given as
@@ -150,6 +156,63 @@ def add(
         f"local grid {data['utm_crs']}"
         + (", with track centrelines" if spec.tracks is not None else ""),
         highlight=False,
+    )
+    if merged:
+        err_console.print(f"note: {escape(merged)}", highlight=False, soft_wrap=True)
+
+
+#: The properties a feature's name is read from, for :func:`_merged_features`.
+_NAME_KEYS = ("name", "Name", "NAME", "title", "id")
+
+
+def _merged_features(source: Path | str) -> str | None:
+    """What to say of a FeatureCollection of several polygon features, which ``site add``
+    merges into one site (``site_from_geojson``): how many, that their names are not
+    used, and how to add one site per feature; None otherwise (one feature, a geometry,
+    WKT). 300 named yards became one site of their union without a word (2026-12-07,
+    session 46)."""
+    import json
+
+    try:
+        text = (
+            source.expanduser().read_text(encoding="utf-8") if isinstance(source, Path) else source
+        )
+        data = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        return None
+    feats = [
+        f
+        for f in data.get("features") or []
+        if isinstance(f, dict)
+        and isinstance(f.get("geometry"), dict)
+        and f["geometry"].get("type") in ("Polygon", "MultiPolygon")
+    ]
+    if len(feats) < 2:
+        return None
+    key, names = "", []
+    for k in _NAME_KEYS:
+        names = [
+            str(f["properties"][k])
+            for f in feats
+            if isinstance(f.get("properties"), dict) and f["properties"].get(k) not in (None, "")
+        ]
+        if names:
+            key = k
+            break
+    where = "the GeoJSON piped in" if isinstance(source, str) else str(source)
+    file = "FILE.geojson" if isinstance(source, str) else str(source)
+    said = f"{where} has {len(feats)} polygon features: they are merged into this one site"
+    if not names:
+        return said + " (its parts); to add one site per feature, add each from a file of its own"
+    shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    example = names[0].replace("'", "''")
+    return (
+        f"{said}, and their {key}s ({shown}) are not used. `site add` adds one site a "
+        "command: to add one site per feature, write each to a file of its own, e.g. "
+        f"`ogr2ogr -where \"{key} = '{example}'\" one.geojson {file}`, and add each "
+        "with its own name"
     )
 
 

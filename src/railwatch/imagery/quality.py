@@ -759,6 +759,19 @@ def _under_exposed(raster: SiteRaster | SiteWindow) -> str | None:
     exposure = getattr(raster, "exposure", None)
     if exposure is None or exposure.fraction >= MIN_EXPOSURE_FRACTION:
         return None
+    if exposure.p99 < 0:
+        # signed data mostly below zero: no brightness a camera records (it was called
+        # "under-exposed: ... is -117 of the 4095 ... (-2.9 %)", 2026-12-07, session 46)
+        return (
+            f"the image's values are negative: its brightest band's 99th percentile is "
+            f"{exposure.p99:.0f} (signed 16-bit data), where a camera's brightness runs "
+            f"from 0 up to {exposure.full_scale} ({exposure.bits} bits): an offset was "
+            "subtracted, or the bands hold something other than brightness (a "
+            "difference, an index, heights), and their exposure cannot be judged. Use "
+            "the provider's brightness product (unsigned values); if these are "
+            "brightness with an offset, declare it in the file (gdal_edit.py -offset N) "
+            "before ingesting it"
+        )
     return (
         f"the image is under-exposed: its brightest band's 99th percentile is "
         f"{exposure.p99:.0f} of the {exposure.full_scale} its {exposure.bits}-bit range "
