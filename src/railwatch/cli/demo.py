@@ -139,8 +139,9 @@ def demo(
         err_console.print(
             f"railwatch demo: continuing the earlier run in {escape(str(folder))} "
             f"({earlier.counted} of {earlier.scenes} scene{plural_s(earlier.scenes)} already "
-            "processed): only what "
-            "is missing is done; delete the folder, or give another --out, to start afresh.",
+            "processed): only what is missing is rendered, ingested and processed (the "
+            "analysis and the report are made again); delete the folder, or give another "
+            "--out, to start afresh.",
             highlight=False,
             soft_wrap=True,
         )
@@ -251,6 +252,13 @@ def as_of_lines(result: DemoResult) -> list[str]:
             f"    {a.when}  {a.kind}  {a.severity}  {a.text.split(': ')[0].rstrip('.')}"
             for a in result.added_today
         ]
+        # the command as it runs on the demo's database: a bare `railwatch analyze
+        # tumangang` looks for railwatch.db in the current folder and finds none
+        # (2026-12-07, session 46, demo walkthrough)
+        lines.append(
+            f"    to run it on the demo's database: {_program()} --db {result.db_url} "
+            f"analyze {result.site}"
+        )
     return lines
 
 
