@@ -157,10 +157,11 @@ def _drawn_counts(scenes: Sequence[SceneRow]) -> list[SceneRow]:
 
 def y_top(scenes: Sequence[SceneRow], baseline: Sequence[BaselinePoint] = ()) -> float:
     """The top of the count chart's y axis (which starts at 0): the highest count, the
-    detector's count an analyst replaced, the baseline's centre and band and the trailing
-    record drawn, with :data:`Y_HEADROOM` above, and at least :data:`MIN_Y_TOP`. The
-    intervals' whiskers raise it by :data:`Y_WHISKER_ROOM` of that highest value at most:
-    those that reach higher are cut at the top edge and marked there (:func:`beyond_axis`).
+    detector's count an analyst replaced, the baseline's centre and the trailing record
+    drawn, with :data:`Y_HEADROOM` above, and at least :data:`MIN_Y_TOP`. The intervals'
+    whiskers and the baseline band's top raise it by :data:`Y_WHISKER_ROOM` of that
+    highest value at most: whiskers that reach higher are cut at the top edge and marked
+    there (:func:`beyond_axis`), the band is cut at the edge.
 
     Until 2026-12-05 matplotlib scaled the axis to the whiskers: on the demo the 2024
     intervals reached 395 while the counts were at most 231 and under 20 for five years,
@@ -174,8 +175,13 @@ def y_top(scenes: Sequence[SceneRow], baseline: Sequence[BaselinePoint] = ()) ->
             values.append(float(s.detector_total))
     for b in baseline:
         if on_chart(b.when):
-            band = (b.high,) if b.low is not None else ()
-            values += [float(v) for v in (b.centre, b.record, *band) if v is not None]
+            values += [float(v) for v in (b.centre, b.record) if v is not None]
+            if b.low is not None and b.high is not None:
+                # the band raises the axis as a whisker does, within Y_WHISKER_ROOM: since
+                # the band is the analysis's (session 45) it takes in the series' noise,
+                # and on the demo its top, 700 after the rise, put the axis at 770 over
+                # counts of at most 230 (session 46)
+                whiskers.append(float(b.high))
     highest = max(values)
     top = max(highest * (1.0 + Y_HEADROOM), min(max(whiskers), highest * (1 + Y_WHISKER_ROOM)))
     return max(top, MIN_Y_TOP)
