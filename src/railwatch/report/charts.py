@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -1154,7 +1155,7 @@ def _draw_timeseries(
         # under the axes and their dates, two columns: a phone's width holds no row of six
         fig = ax.get_figure(root=True)
         assert fig is not None
-        fig.legend(
+        legend = fig.legend(
             handles,
             labels,
             loc="outside lower center",
@@ -1162,6 +1163,23 @@ def _draw_timeseries(
             ncols=2,
             frameon=False,
         )
+        # one column where two would not fit the width, the figure taller by the rows
+        # added (2026-12-07, session 46: "no usable image for long (alert)" beside
+        # "analyst's count (scene review)" ran 71 px past both edges of a 440 px figure,
+        # the symbols on the left cut off and the last label "(scene rev")
+        if legend.get_window_extent().width > fig.bbox.width:
+            legend.remove()
+            rows = len(handles) - math.ceil(len(handles) / 2)
+            row_in = 7 * grow * (1 + matplotlib.rcParams["legend.labelspacing"]) / 72
+            fig.set_figheight(fig.get_figheight() + rows * row_in)
+            fig.legend(
+                handles,
+                labels,
+                loc="outside lower center",
+                fontsize=7 * grow,
+                ncols=1,
+                frameon=False,
+            )
     elif handles:
         # above the axes, right of the title: inside them it covered the first years' data
         ax.legend(

@@ -419,11 +419,22 @@ def lone_image_words(data: ReportData) -> str:
     """Why the report draws its latest usable image (:attr:`ReportData.lone_image`), in
     the HTML and the PDF."""
     chip = data.lone_image
-    drawn = (
-        "the stretches of track it read as occupied drawn"
-        if chip is not None and chip.occupied
-        else "the railcars it counted outlined"
-    )
+    row = latest_car_image(data.scenes)
+    if chip is not None and chip.occupied:
+        drawn = "the stretches of track it read as occupied drawn"
+    elif row is not None and row.reviewed and chip is not None and not chip.analyst:
+        # an analyst's count without outlines: the picture shows the detector's cars,
+        # not those counted (2026-12-07, session 46: it said "the railcars it counted")
+        from railwatch.report.format import fmt_num
+
+        drawn = (
+            f"the detector's cars outlined (its count {fmt_num(row.detector_total)}); the"
+            f" count of {fmt_num(row.total)} is an analyst's, who drew no outlines"
+        )
+    elif row is not None and row.reviewed:
+        drawn = "the analyst's outlines (the cars counted) drawn over the detector's"
+    else:
+        drawn = "the railcars it counted outlined"
     if len(data.scenes) == 1:
         return f"The only image of this report, with {drawn}."
     return f"No alert of this report has images, so its latest usable image is shown, with {drawn}."
