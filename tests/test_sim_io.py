@@ -147,6 +147,7 @@ def test_cli_scene_bad_gsd_is_an_error(
 ) -> None:
     """--gsd 0 was a ZeroDivisionError and nan a ValueError (internal errors, status 70)."""
     code = main(["simulate", "--scene", "--gsd", gsd, "--out", str(tmp_path / "o")])
-    assert code == 1
-    assert "out of range: use 0.05 to 30 m per pixel" in capsys.readouterr().err
+    assert code == 2  # a bad option value (session 46: was 1, a settings problem)
+    # the option named (session 46: "out of range: use 0.05 to 30 m per pixel")
+    assert f"--gsd {gsd}: the simulator renders 0.05 to 30 m per pixel" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
