@@ -91,7 +91,7 @@ def test_eval_site_scores_stored_cars_against_reviewed_outlines(
     assert main(["eval", "--site", "yard", "--json"]) == 0
     out = capsys.readouterr()
     report = json.loads(out.out)
-    assert report["reviews"] == {"outlines": 1, "counts_only": 1}
+    assert report["reviews"] == {"outlines": 1, "counts_only": 1, "unchanged": []}
     at03 = report["overall"]["iou0.3"]
     assert (at03["tp"], at03["fp"], at03["fn"]) == (4, 2, 2)
     assert report["overall"]["covered_accuracy"] == 0.75

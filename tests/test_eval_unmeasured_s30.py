@@ -119,7 +119,7 @@ def test_eval_site_json_on_counts_only_reviews(
             "f1": None,
         }
     assert o["count"]["scenes"] == 1 and o["count"]["mae"] == 13.0
-    assert report["reviews"] == {"outlines": 0, "counts_only": 1}
+    assert report["reviews"] == {"outlines": 0, "counts_only": 1, "unchanged": []}
 
 
 def test_eval_site_table_still_shows_dashes(url: str, capsys: pytest.CaptureFixture[str]) -> None:

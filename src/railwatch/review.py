@@ -37,7 +37,7 @@ from railwatch.analysis.series import as_utc
 from railwatch.analysis.store import site_utc_offset
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES, Detection
-from railwatch.detect.eval import SceneEval, evaluate_scene
+from railwatch.detect.eval import SceneEval, evaluate_scene, match
 from railwatch.detect.geojson import (
     FeatureSet,
     box_from_polygon,
@@ -53,11 +53,13 @@ from railwatch.storage.serialize import review_dict
 
 __all__ = [
     "CAR_SOURCES",
+    "UNCHANGED_IOU",
     "ReviewEvaluation",
     "ReviewImport",
     "cars_from_feature_collection",
     "evaluate_reviews",
     "import_reviews",
+    "outlines_unchanged",
     "outlines_words",
     "read_review_cars",
     "scene_cars",
@@ -228,6 +230,28 @@ class ReviewEvaluation:
     outlines: int
     counts_only: int
     left_out: tuple[dict[str, Any], ...]
+    #: The scenes (ids) whose outlines are the detector's own cars unchanged (each car
+    #: where it drew it, with its type and covered flag): they score as perfect, which
+    #: says nothing of its accuracy unless the analyst checked them on the image.
+    unchanged: tuple[int, ...] = ()
+
+
+#: Outlines at least this close (IoU) to the detector's car are taken as its car.
+UNCHANGED_IOU = 0.98
+
+
+def outlines_unchanged(truth: Sequence[Detection], pred: Sequence[Detection]) -> bool:
+    """Whether the analyst's outlines ``truth`` are the detector's cars ``pred`` as it
+    drew them: as many, each matched one to one at :data:`UNCHANGED_IOU` or more, with
+    the same type and covered flag. False for a scene without cars (an empty yard
+    confirmed is a review like any other)."""
+    if not truth or len(truth) != len(pred):
+        return False
+    m = match(truth, pred, UNCHANGED_IOU)
+    return m.tp == len(truth) and all(
+        truth[t].cls == pred[p].cls and truth[t].covered == pred[p].covered
+        for t, p, _ in m.pairs
+    )
 
 
 def _mover(src: str, dst: str) -> Callable[[Any], Any]:
@@ -327,6 +351,7 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
     scenes: list[SceneEval] = []
     left_out: list[dict[str, Any]] = []
     outlines = counts_only = 0
+    unchanged: list[int] = []
     for review, scene in rows:
         why = _left_out_reason(session, scene, review)
         if why is not None:
@@ -341,6 +366,8 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
             pred = FeatureSet(_stored_pred(session, scene.id, crs), crs, scene.gsd)
             scenes.append(evaluate_scene(name, truth, pred, gsd=scene.gsd))
             outlines += 1
+            if outlines_unchanged(truth.detections, pred.detections):
+                unchanged.append(scene.id)
             continue
         given = [c for c in review.counts if c in ALL_CLASSES and method == "objects"]
         scenes.append(
@@ -361,7 +388,9 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
             )
         )
         counts_only += 1
-    return ReviewEvaluation(tuple(scenes), outlines, counts_only, tuple(left_out))
+    return ReviewEvaluation(
+        tuple(scenes), outlines, counts_only, tuple(left_out), tuple(unchanged)
+    )
 
 
 def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[str, Any]:

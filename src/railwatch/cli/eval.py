@@ -502,6 +502,18 @@ def _review_report(ctx: typer.Context, site: str) -> tuple[dict[str, Any], int, 
             f"{escape(d['reason'])}",
             highlight=False,
         )
+    report["reviews"]["unchanged"] = list(ev.unchanged)
+    if ev.unchanged:
+        n = len(ev.unchanged)
+        err_console.print(
+            f"[bold yellow]note:[/] {n} of the {ev.outlines} review{plural_s(ev.outlines)} "
+            f"with outlines kept the detector's cars unchanged (scene{plural_s(n)} "
+            f"{', '.join(map(str, ev.unchanged))}): {'it scores' if n == 1 else 'they score'} "
+            "as perfect, which measures the detector only if you checked every car on the "
+            "image. Correct the outlines (`railwatch scene cars ID -o cars.geojson`, edit, "
+            "`railwatch scene review ID --cars cars.geojson`) where it missed or invented a car.",
+            highlight=False,
+        )
     coarse = sum(1 for sc in ev.scenes if sc.method != "objects")
     return report, len(ev.scenes), coarse
 
