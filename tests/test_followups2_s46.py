@@ -24,12 +24,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("cli/_commands.py", "railwatch.cli.main._option_names_never_cut"): (
         "cli/* locked in session 46: make it public in cli/main.py or move it to cli/_common.py"
     ),
-    ("detect/covered_head.py", "railwatch.detect.train._augment"): (
-        "detect/train.py locked in session 46: make _augment public (augment_crop)"
-    ),
-    ("detect/labels.py", "railwatch.detect.train._to_work_crops"): (
-        "detect/train.py locked in session 46: make _to_work_crops public"
-    ),
     ("web/routes/sites.py", "railwatch.storage.repo._count_columns"): (
         "storage/* locked in session 46: make the series columns public in storage/repo.py"
     ),

@@ -50,7 +50,7 @@ from railwatch.detect.train import (
     TRAIN_STYLES,
     Bank,
     TrainConfig,
-    _augment,
+    augment_crop,
     build_bank,
     move_pair_into_place,
     read_init_card,
@@ -183,7 +183,7 @@ def extract_cars(
     feats, heats, peaks, cov, cls, crop, fines = [], [], [], [], [], [], []
     r = PATCH // 2
     for i in range(len(bank.images)):
-        img, boxes = _augment(bank.images[i], bank.boxes[i], rng)
+        img, boxes = augment_crop(bank.images[i], bank.boxes[i], rng)
         x = normalise(img)[None]
         maps, *fs = sess.run(None, {sess.get_inputs()[0].name: x})
         f2 = (

@@ -1625,9 +1625,9 @@ def labelled_crops(
     focus: float = 0.7,
 ) -> list[tuple[np.ndarray, list[WorkBox]]]:
     """Training crops of one labelled image at working scale, via the training code's
-    ``_to_work_crops``: the image is first area-averaged to a ground sample distance
+    ``to_work_crops``: the image is first area-averaged to a ground sample distance
     drawn log-uniformly between its own (or ``gsd_range[0]``) and ``gsd_range[1]``
-    (never finer than it is); ``_to_work_crops`` adds its ±20 % claimed-gsd error and
+    (never finer than it is); ``to_work_crops`` adds its ±20 % claimed-gsd error and
     centres a share ``focus`` of the crops near a car. No photometric degradation:
     real images stay as they are (the per-batch flips, turns and channel gains of
     training apply as to every crop). Images smaller than a crop are padded with their
@@ -1635,7 +1635,7 @@ def labelled_crops(
     with no data (:attr:`LabelledImage.valid`) has a crop more than
     :data:`MAX_NODATA_SHARE` of which is no data drawn again (:func:`_with_data`); one
     without draws the crops it drew before session 31."""
-    from railwatch.detect.train import CROP, _to_work_crops
+    from railwatch.detect.train import CROP, to_work_crops
 
     lo = max(item.native_gsd, gsd_range[0])
     hi = max(lo, gsd_range[1])
@@ -1655,7 +1655,7 @@ def labelled_crops(
         f = np.array([nw / w, nh / h])
         polys = [(p * f, c, v) for p, c, v in polys]
         gsd = gsd * w / nw
-    # _to_work_crops claims up to 20 % less than the gsd: the image must still give CROP
+    # to_work_crops claims up to 20 % less than the gsd: the image must still give CROP
     need = math.ceil(CROP * WORK_GSD / (0.8 * gsd)) + 1
     h, w = img.shape[:2]
     if h < need or w < need:
@@ -1664,7 +1664,7 @@ def labelled_crops(
         img = cv2.copyMakeBorder(
             img, 0, max(0, need - h), 0, max(0, need - w), cv2.BORDER_CONSTANT, value=fill
         )
-    crops = _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=focus)
+    crops = to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=focus)
     if item.valid is None:
         return crops
     return [_with_data(c, img, polys, gsd, rng, focus) for c in crops]
@@ -1686,13 +1686,13 @@ def _with_data(
     """``crop`` (RGB + the data plane), or where more than :data:`MAX_NODATA_SHARE` of it
     is no data, the crop of up to :data:`NODATA_REDRAWS` drawn again with least no data,
     as RGB."""
-    from railwatch.detect.train import _to_work_crops
+    from railwatch.detect.train import to_work_crops
 
     best, share = crop, _nodata_share(crop[0])
     for _ in range(NODATA_REDRAWS):
         if share <= MAX_NODATA_SHARE:
             break
-        again = _to_work_crops(img, polys, gsd, rng, n_crops=1, focus=focus)[0]
+        again = to_work_crops(img, polys, gsd, rng, n_crops=1, focus=focus)[0]
         if (s := _nodata_share(again[0])) < share:
             best, share = again, s
     return np.ascontiguousarray(best[0][..., :3]), best[1]

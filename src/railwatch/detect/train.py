@@ -202,7 +202,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator, blur_max: float = 1.0) ->
     return out
 
 
-def _to_work_crops(
+def to_work_crops(
     img: np.ndarray,
     cars_px: Sequence[tuple[np.ndarray, str, bool | None]],
     gsd: float,
@@ -285,7 +285,7 @@ def synth_sample(
         ctr = np.array([c.cx, c.cy])
         poly = np.stack([ctr - u - v, ctr + u - v, ctr + u + v, ctr - u + v]) / gsd
         polys.append((poly, c.cls, c.covered))
-    return _to_work_crops(img, polys, gsd, rng)[0]
+    return to_work_crops(img, polys, gsd, rng)[0]
 
 
 def sim_samples(
@@ -330,7 +330,7 @@ def sim_samples(
         for t in scene.truth
         if t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6
     ]
-    return _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=0.8, anchors_px=anchors)
+    return to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=0.8, anchors_px=anchors)
 
 
 def sim_available() -> bool:
@@ -536,13 +536,13 @@ def _build_bank_per_draw(
 
 
 def _aug_params(rng: np.random.Generator) -> tuple[int, bool, np.ndarray]:
-    """The random draws of :func:`_augment`, in its order: quarter turns, flip, gains."""
+    """The random draws of :func:`augment_crop`, in its order: quarter turns, flip, gains."""
     k = int(rng.integers(0, 4))
     flip = bool(rng.random() < 0.5)
     return k, flip, rng.uniform(0.85, 1.15, 3)
 
 
-def _augment(
+def augment_crop(
     img: np.ndarray, boxes: list[WorkBox], rng: np.random.Generator
 ) -> tuple[np.ndarray, list[WorkBox]]:
     """Random flips and quarter turns (boxes follow) plus per-channel gains."""
@@ -552,7 +552,7 @@ def _augment(
 def _apply_augment(
     img: np.ndarray, boxes: list[WorkBox], params: tuple[int, bool, np.ndarray]
 ) -> tuple[np.ndarray, list[WorkBox]]:
-    """:func:`_augment` with its random draws given (:func:`_aug_params`)."""
+    """:func:`augment_crop` with its random draws given (:func:`_aug_params`)."""
     k, flip, gains = params
     n = img.shape[0]
     out = np.rot90(img, k) if k else img
