@@ -249,8 +249,7 @@ def outlines_unchanged(truth: Sequence[Detection], pred: Sequence[Detection]) ->
         return False
     m = match(truth, pred, UNCHANGED_IOU)
     return m.tp == len(truth) and all(
-        truth[t].cls == pred[p].cls and truth[t].covered == pred[p].covered
-        for t, p, _ in m.pairs
+        truth[t].cls == pred[p].cls and truth[t].covered == pred[p].covered for t, p, _ in m.pairs
     )
 
 
@@ -388,9 +387,7 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
             )
         )
         counts_only += 1
-    return ReviewEvaluation(
-        tuple(scenes), outlines, counts_only, tuple(left_out), tuple(unchanged)
-    )
+    return ReviewEvaluation(tuple(scenes), outlines, counts_only, tuple(left_out), tuple(unchanged))
 
 
 def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[str, Any]:
