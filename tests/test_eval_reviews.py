@@ -100,7 +100,7 @@ def test_eval_site_scores_stored_cars_against_reviewed_outlines(
     assert rows["scene 1 (2023-10-05)"]["pred"] == 6.0
     assert rows["scene 2 (2023-10-06)"]["count_error"] == -12.0
     assert report["by_class"]["tank"]["truth"] == 1 + 25
-    assert "2 reviewed scene(s) of yard: 1 with your outlines" in out.err
+    assert "2 reviewed scenes of yard: 1 with your outlines" in out.err
     assert main(["eval", "--site", "yard"]) == 0
     assert "Detection evaluation (2 scenes)" in capsys.readouterr().out
 

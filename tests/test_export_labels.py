@@ -267,5 +267,5 @@ def test_images_without_a_label_file_are_named_not_silently_dropped(
     assert summary.images == len(labels.images)
     assert main(["import-labels", str(src), "--format", fmt, "--out", str(tmp_path / "o2")]) == 0
     err = " ".join(capsys.readouterr().err.split())
-    assert "1 image(s) have no label file and were left out (extra.png)" in err
+    assert "1 image has no label file and was left out (extra.png)" in err
     assert "empty label file" in err

@@ -182,5 +182,5 @@ def test_cli_reviewed_only(
     # the whole site into a folder of its own (one holding labels already is refused)
     assert main([*args[:-1], str(tmp_path / "cli-all")]) == 0
     text = capsys.readouterr().out
-    assert "1 scene(s) verified (an analyst's outlines)" in text
+    assert "1 scene verified (an analyst's outlines)" in text
     assert f"{len(PLANS) - 3} the detector's" in text  # 12 usable, 1 of them verified

@@ -56,7 +56,7 @@ def test_warning_says_the_export_does_not_list_the_images(
     rc = main(["import-labels", str(src), "--format", "yolo-obb", "--out", str(tmp_path / "a")])
     assert rc == 0
     err = " ".join(capsys.readouterr().err.split())
-    assert "1 image(s) have no ground sample distance (extra)" in err
+    assert "1 image has no ground sample distance (extra)" in err
     assert "railwatch_export.json in" in err and "does not list them" in err
     assert "--gsd METRES" in err and "Traceback" not in err
 

@@ -123,7 +123,7 @@ def test_a_declaration_over_a_count_says_what_it_replaced(
     assert f"railwatch scene review {first} --remove" in out
     assert "It replaced your earlier review of" in out and "all 73" in out
     assert "counted by eye" in out
-    assert "declared 1 image(s) unusable" in out
+    assert "declared 1 image unusable" in out
     assert _state(cli_db, first)[:2] == ("unusable", [DECLARED])
     # --json gives the review it replaced, as `scene review --unusable --json` does
     second = _scene(cli_db)

@@ -326,7 +326,7 @@ def test_the_screens_say_what_to_do_and_what_was_done(
     code, text = run("scene", "show", str(_scene(db).id))
     assert code == 0 and STAC_TODO in text, text
     code, text = run("ingest-stac", "yard", "--stac", catalog)
-    assert code == 0 and "0 new scene(s), 1 already there" in text, text
+    assert code == 0 and "0 new scenes, 1 already there" in text, text
     assert (
         f"already there: yards/a (scene 1); its quality mask {mask} changed since it was "
         "registered: the scene takes the item's mask as it is now, and `railwatch process` "

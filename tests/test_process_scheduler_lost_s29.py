@@ -55,7 +55,9 @@ def test_a_scheduler_gone_mid_run_fails_no_scene_and_a_rerun_finishes(
     message = str(err.value)
     assert f"lost its connection to the Dask scheduler at {address}" in message, message
     assert "run process again" in message and "\n" not in message
-    found = re.search(r"(\d+) scene\(s\) were recorded before this, the (\d+) others", message)
+    found = re.search(
+        r"(\d+) scenes? (?:was|were) recorded before this, the (\d+) others? w", message
+    )
     assert found is not None, message
     recorded, left = int(found.group(1)), int(found.group(2))
     assert recorded + left == 6 and left > 0

@@ -596,7 +596,7 @@ def test_import_reviews_from_the_exports_csv_corrected(
         w.writerows(rows)
     assert main(["scene", "import-reviews", "yard", str(out), "--note", "sheet"]) == 0
     printed = capsys.readouterr().out
-    assert "Recorded 1 review(s)" in printed and "1 image(s) already had" in printed
+    assert "Recorded 1 review " in printed and "1 image already had" in printed
     assert _stored(db, second)["all"] == (55.0, 55.0, 55.0, ANALYST)
     assert _stored(db, first)["all"][3] == "default"
     # again: nothing changes

@@ -339,7 +339,7 @@ def test_cli_ingest_stac(
     assert sorted(e["file"] for e in out["ingested"]) == ["yards/a", "yards/b"]
     assert main([*args[:-1], "--max-cloud", "50"]) == 0
     text = capsys.readouterr().out
-    assert "0 new scene(s), 1 already there" in text and "cloud cover 80%" in text
+    assert "0 new scenes, 1 already there" in text and "cloud cover 80%" in text
 
 
 def test_cli_ingest_stac_errors_say_what_to_do(

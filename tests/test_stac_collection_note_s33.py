@@ -42,5 +42,5 @@ def test_a_collection_id_no_item_is_in_names_the_items_collections(
     ) in text
     # one item of the collection given: the others are skipped as before, no note
     code, text = run(tmp_db_url, url, capsys, "--collection", "planet")
-    assert code == 0 and "1 new scene(s)" in text, text
+    assert code == 0 and "1 new scene," in text, text
     assert "no item found is in the --collection given" not in text

@@ -207,7 +207,7 @@ def test_an_item_whose_mask_cannot_be_read_fails_and_the_others_are_registered(
     site_db(tmp_db_url)
     code, text = _run_cli(capsys, tmp_db_url, "ingest-stac", "yard", "--stac", catalog)
     assert code == 1, text
-    assert "1 new scene(s), 0 already there, 0 skipped, 1 failed" in text
+    assert "1 new scene, 0 already there, 0 skipped, 1 failed" in text
     assert f"failed yards/b: its quality mask asset 'mask' ({mask_b}) {problem}" in text
     assert todo in text
     assert "or take the mask asset out of the item, then run `railwatch ingest-stac` again" in text

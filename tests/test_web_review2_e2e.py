@@ -77,7 +77,7 @@ def test_images_to_check_and_corrected_cars_uploaded(world: dict[str, Any], tmp_
         ]
         first = items.nth(0).text_content() or ""
         assert "2023-10-05" in first and "18" in first and "alerts: high record" in first
-        assert "interval 4–6, 40% of the count wide" in (items.nth(1).text_content() or "")
+        assert "interval 4–6, 40% as wide as the count" in (items.nth(1).text_content() or "")
 
         # a click opens the image as the image list does
         items.nth(1).click()

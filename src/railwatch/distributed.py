@@ -39,7 +39,7 @@ from typing import Any
 
 from railwatch.detect.base import Detector
 from railwatch.detect.coarse import method_for_gsd
-from railwatch.errors import ConfigError, InputError, RailwatchError, lazy_import
+from railwatch.errors import ConfigError, InputError, RailwatchError, lazy_import, plural
 from railwatch.imagery import site_grid
 from railwatch.pipeline import (
     ProcessSummary,
@@ -987,8 +987,7 @@ def _process_sites(
                         raise WorkerSetupError(
                             f"{setup}: install the same railwatch, with the detector's extras "
                             "and weights, on every worker, then run again; "
-                            f"{done} scene(s) were recorded before this, the "
-                            f"{total - done} others were left as they were"
+                            + _recorded_before(done, total)
                         )
                     outcome = _outcome_of_failed(future, job)
                 record(site, job, outcome, deaths)
@@ -1020,9 +1019,7 @@ def _process_sites(
             raise ClusterError(
                 f"the Dask cluster cancelled the task of scene {err.scene_id}, which this run "
                 f"did not ask for: {_why_cancelled(client, spec)}; {again} once the "
-                f"cluster is back{goes_on}; {done} "
-                f"scene(s) were recorded before this, the {total - done} others were left "
-                "as they were"
+                f"cluster is back{goes_on}; {_recorded_before(done, total)}"
             ) from None
         except _NoWorkers as err:
             client.cancel(futures)
@@ -1030,12 +1027,21 @@ def _process_sites(
                 f"the Dask cluster has had no workers for {err.seconds:g} s (they died or "
                 "were stopped; a worker killed again and again is often out of memory): "
                 f"start workers, or give them more memory, and {again}; "
-                f"{done} scene(s) were recorded before this, the {total - done} others were "
-                "left as they were"
+                + _recorded_before(done, total)
             ) from None
         finally:
             deaths.close()
     return list(summaries.values())
+
+
+def _recorded_before(done: int, total: int) -> str:
+    """How far a run that stopped got: "3 scenes were recorded before this, the 2 others
+    were left as they were" (it said "scene(s)" and "the 1 others" until session 47)."""
+    left = total - done
+    rest = "the 1 other was left as it was" if left == 1 else f"the {left} others were left"
+    return f"{plural(done, 'scene')} {'was' if done == 1 else 'were'} recorded before this, " + (
+        rest if left == 1 else f"{rest} as they were"
+    )
 
 
 class _WorkerDeaths:

@@ -1720,6 +1720,23 @@ def _refresh_scene(
 EIGHT_BIT_NOTE = "8-bit: read as it is, --radiometry is for 16-bit and float files"
 
 
+def eight_bit_note(code: str, dtype: str, *, command: str = "the ingest") -> str:
+    """What to tell of a new scene of a 16-bit or float file whose values are 8-bit ones
+    (``code``: :func:`railwatch.imagery.inspect.eight_bit_values`, recorded as the
+    scene's ``eight_bit_values``), ingested without ``--radiometry``: a visual product,
+    which read as linear radiance is washed out and taken for snow or haze, and what to
+    do. ``command``: what to run again ("the ingest", "`railwatch ingest-stac`")."""
+    from railwatch.imagery.inspect import eight_bit_words
+
+    return (
+        f"its {dtype} values are 8-bit ones ({eight_bit_words(code)}): a visual product "
+        f"stored {_stored_in(dtype)}, read as linear radiance (the default) it is "
+        "stretched with a display gamma and comes out washed out (taken for snow or "
+        f"haze, the scene unusable); if it is one, run {command} again with "
+        "--radiometry display"
+    )
+
+
 def _stored_in(dtype: str) -> str:
     """How a file of ``dtype`` stores its values, in words: "in 16 bits" (int16, uint16),
     "as float32"."""
@@ -1896,14 +1913,7 @@ def _ingest_one(
             )
         eight_bit = info.metadata.get("eight_bit_values")
         if eight_bit is not None and radiometry is None:
-            held = "multiples of 257" if eight_bit == "x257" else "all between 0 and 255"
-            notes.append(
-                f"its {info.dtype} values are 8-bit ones ({held}): a visual product "
-                f"stored {_stored_in(info.dtype)}, read as linear radiance (the default) it is "
-                "stretched with a display gamma and comes out washed out (taken for "
-                "snow or haze); if it is one, run the ingest again with --radiometry "
-                "display"
-            )
+            notes.append(eight_bit_note(str(eight_bit), info.dtype))
         if info.item_scaling_note is not None:
             notes.append(info.item_scaling_note)
         as_data = alpha_as_data_note(info.metadata, path.name)

@@ -104,7 +104,7 @@ from railwatch.detect.coarse import (
     site_empty_track,
     tracks_to_pixels,
 )
-from railwatch.errors import RailwatchError, StorageError
+from railwatch.errors import RailwatchError, StorageError, plural
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import ITEM_SCALING_KEY, is_remote, rgb_of, sun_of
 from railwatch.imagery.places import HISTORY_SCENES, places_of
@@ -258,6 +258,11 @@ class SceneJob:
     #: How non-8-bit pixels are mapped to 8 bits (the scene's ``radiometry``, from
     #: ``ingest --radiometry``; :func:`railwatch.imagery.read.to_rgb8`).
     radiometry: Radiometry = "linear"
+    #: How a 16-bit or float file holds 8-bit values, as ingest judged it (the scene's
+    #: ``eight_bit_values``: :func:`railwatch.imagery.inspect.eight_bit_values`), or None:
+    #: an unusable scene of it read as linear says to ingest it with ``--radiometry
+    #: display`` (:func:`stretched_note`; session 47).
+    eight_bit: str | None = None
     #: The scale and offset of each band that only the scene's STAC item declares
     #: (``raster:bands``, :func:`railwatch.imagery.read.item_scaling_of`), applied where
     #: the file declares none.
@@ -486,6 +491,34 @@ STRETCHED_NOTE = (
 )
 
 
+def stretched_note(job: SceneJob) -> str:
+    """What an unusable scene of 16-bit or float data read as linear, judged without a
+    quality mask, adds to its reasons: :data:`STRETCHED_NOTE`, or, where ingest found
+    its values 8-bit ones (``job.eight_bit``: multiples of 257 or of another factor, or
+    none above 255), that it is most likely a visual product and how to ingest it so.
+    Until 2026-12-07 (session 47) such a scene, a clear yard read as "63 % snow", said
+    only the general note, which asked for a quality mask first."""
+    if job.eight_bit is None:
+        return STRETCHED_NOTE
+    from railwatch.imagery.inspect import eight_bit_words
+
+    return (
+        f"its values are 8-bit ones ({eight_bit_words(job.eight_bit)}): most likely a "
+        "visual product already encoded for the screen, stored in more bits, which read "
+        "as linear radiance is stretched with a display gamma and comes out washed out "
+        "(clear ground read as snow, haze or cloud); ingest it again with --radiometry "
+        "display (`railwatch ingest SITE FILE --radiometry display`, or `railwatch "
+        "ingest-stac SITE --stac URL --radiometry display`): the scene is then judged "
+        "and counted again"
+    )
+
+
+def _eight_bit_of(meta: Any) -> str | None:
+    """A scene's ``eight_bit_values`` (its metadata), or None."""
+    value = meta.get("eight_bit_values") if isinstance(meta, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
 def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """Read, judge, detect and count one scene over its site. Never raises for a
     bad scene: the reason is returned in ``SceneOutcome.error``, also when the file is no
@@ -618,7 +651,7 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 # the estimate's brightness rules misread stretched 16-bit or float data
                 # as hazy or cloudy more often than 8-bit (docs/detection.md, "Input
                 # imagery")
-                quality = replace(quality, reasons=(*quality.reasons, STRETCHED_NOTE))
+                quality = replace(quality, reasons=(*quality.reasons, stretched_note(job)))
             if not quality.usable:
                 return SceneOutcome(
                     job.scene_id,
@@ -1294,6 +1327,7 @@ def _jobs_of(
                 rgb_bands=rgb_of(scene.meta),
                 dtype=scene.dtype,
                 radiometry=radiometry_of(scene.meta),
+                eight_bit=_eight_bit_of(scene.meta),
                 item_scaling=item_scaling_of(scene.meta),
                 item_nodata=item_nodata_of(scene.meta),
                 references=(
@@ -1520,7 +1554,7 @@ def with_history(job: SceneJob, parts: Sequence[Sequence[BaseGeometry]]) -> Scen
     sizes = [n for _, n in job.history_scenes]
     if [len(p) for p in parts] != sizes:
         raise ValueError(
-            f"scene {job.scene_id}'s job was given footprints of {len(parts)} scene(s) "
+            f"scene {job.scene_id}'s job was given footprints of {plural(len(parts), 'scene')} "
             f"({[len(p) for p in parts]}) for its history of {sizes}"
         )
     return replace(job, history=tuple(g for p in parts for g in p))

@@ -37,13 +37,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
 from railwatch.imagery.inspect import (
+    ALPHA_AS_DATA_KEY,
     UnsupportedFormatError,
     crs_text,
     gdal_path,
@@ -54,6 +55,7 @@ from railwatch.imagery.inspect import (
     split_at_antimeridian,
     stac_band_names,
     stac_raster_bands,
+    unsupported_pixel_type,
     uri_scheme,
 )
 from railwatch.imagery.read import ITEM_NODATA_KEY, ITEM_SCALING_KEY
@@ -65,6 +67,8 @@ from railwatch.ingest import (
     RESULTS_KEPT,
     STAC_ALIASES_KEY,
     IngestSummary,
+    alpha_as_data_note,
+    eight_bit_note,
     exchanged,
     first_use_stamp,
     hashed_file,
@@ -109,6 +113,15 @@ log = logging.getLogger(__name__)
 
 #: Environment variable with the HTTP headers (JSON object) for STAC and asset requests.
 HEADERS_ENV = "RAILWATCH_STAC_HEADERS"
+
+#: Seconds a STAC server (an API, a static catalog over http(s), an asset's host) may
+#: take to accept a connection, and then to send the next part of an answer, before
+#: ``ingest-stac`` gives up on that request (2026-12-07, session 47: a server that
+#: accepted the connection and never answered held ``ingest-stac`` forever, on the API
+#: root, a static catalog's item or an asset's header alike). A connection is tried 3
+#: times; an answer that stalls is not asked again (a search page is a POST).
+HTTP_CONNECT_TIMEOUT_S = 10.0
+HTTP_READ_TIMEOUT_S = 30.0
 
 # Asset names tried, in order, when --asset is not given.
 _IMAGE_ASSETS = ("image", "visual", "analytic", "data", "ortho_visual", "rgb")
@@ -222,7 +235,8 @@ def stac_headers(headers: Mapping[str, str] | None = None) -> dict[str, str]:
 @contextmanager
 def gdal_http_env(headers: Mapping[str, str] | None = None) -> Iterator[None]:
     """A GDAL environment for remote COG reads: no directory listing on open, a bounded
-    block cache, and the STAC headers (``GDAL_HTTP_HEADERS``)."""
+    block cache, the STAC headers (``GDAL_HTTP_HEADERS``), and a request that receives
+    nothing for :data:`HTTP_READ_TIMEOUT_S` seconds fails instead of waiting forever."""
     import rasterio
 
     hdrs = stac_headers(headers)
@@ -231,6 +245,10 @@ def gdal_http_env(headers: Mapping[str, str] | None = None) -> Iterator[None]:
         "GDAL_CACHEMAX": 128 * 1024 * 1024,
         "GDAL_HTTP_MAX_RETRY": 3,
         "GDAL_HTTP_RETRY_DELAY": 1,
+        # a server that stops sending fails the read (session 47: it hung forever)
+        "GDAL_HTTP_CONNECTTIMEOUT": max(1, math.ceil(HTTP_CONNECT_TIMEOUT_S)),
+        "GDAL_HTTP_LOW_SPEED_TIME": max(1, math.ceil(HTTP_READ_TIMEOUT_S)),
+        "GDAL_HTTP_LOW_SPEED_LIMIT": 1,
     }
     if hdrs:
         options["GDAL_HTTP_HEADERS"] = "\r\n".join(f"{k}: {v}" for k, v in hdrs.items())
@@ -390,13 +408,18 @@ def _items(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                client = pystac_client.Client.open(url, headers=headers or None)  # type: ignore[attr-defined]
+                client = pystac_client.Client.open(  # type: ignore[attr-defined]
+                    url,
+                    headers=headers or None,
+                    stac_io=_api_io(pystac_client, headers),
+                    timeout=_timeout(),  # Client.open sets the stac_io's timeout to this
+                )
         except Exception as err:  # pystac/pystac-client raise many types for a bad URL
             raise _failure("cannot open STAC catalog", shown, err) from err
         if client.conforms_to("ITEM_SEARCH"):
             return _search(client, url, site_geom, collections, since, until, max_cloud)
     # Static: walk it with pystac (the filters are applied per item).
-    io = pystac.stac_io.DefaultStacIO(headers=headers)  # type: ignore[attr-defined]
+    io = _static_io(pystac, headers)
     try:
         if kind == "FeatureCollection":
             found: Iterable[Any] = _item_collection(pystac, doc, url)
@@ -520,6 +543,10 @@ def _walk(catalog: Any, seen: set[str], io: Any) -> Iterator[Any]:
         try:
             target = link.resolve_stac_object(root=root).target
         except Exception as err:
+            if _unanswered(err) or _network_reason(err) is not None:
+                # the server stopped answering: every later link would wait as long, each
+                # filed as an item to fix (session 47)
+                raise _failure("reading items from", href, err) from err
             yield _Unreadable(href, err, f"remove the {link.rel} link to it", _read_json(io, href))
             continue
         if link.rel == "item":
@@ -541,7 +568,7 @@ def _read_root(pystac_client: Any, url: str, shown: str, headers: dict[str, str]
     """The JSON object at ``url`` (a file or http(s)), or a :class:`StacError` saying
     why it cannot be read."""
     try:
-        io = pystac_client.stac_api_io.StacApiIO(headers=headers or None)
+        io = _api_io(pystac_client, headers)
         doc = json.loads(io.read_text(url))
     except Exception as err:
         raise _failure("cannot open STAC catalog", shown, err) from err
@@ -551,6 +578,58 @@ def _read_root(pystac_client: Any, url: str, shown: str, headers: dict[str, str]
             f"object (a STAC Catalog, Collection, Item or item collection); {_GIVE}"
         )
     return doc
+
+
+def _timeout() -> tuple[float, float]:
+    """The (connect, read) timeout of STAC requests, in seconds: :data:`HTTP_CONNECT_TIMEOUT_S`
+    and :data:`HTTP_READ_TIMEOUT_S`."""
+    return (HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S)
+
+
+def _retries() -> Any:
+    """urllib3's retries of a STAC request: a connection tried 3 times, half a second
+    apart and more; an answer that stalls past :data:`HTTP_READ_TIMEOUT_S` not asked
+    again (pystac-client's default, 5 retries of each, waited six times the timeout)."""
+    from urllib3.util.retry import Retry
+
+    return Retry(total=3, connect=2, read=False, backoff_factor=0.5)
+
+
+def _api_io(pystac_client: Any, headers: dict[str, str]) -> Any:
+    """pystac-client's StacApiIO for an API (and for the first read of any ``--stac``
+    over http(s)), with :func:`_timeout` and :func:`_retries`: without a timeout, a
+    server that accepted the connection and never answered held ``ingest-stac`` forever
+    (2026-12-07, session 47)."""
+    return pystac_client.stac_api_io.StacApiIO(
+        headers=headers or None, timeout=_timeout(), max_retries=_retries()
+    )
+
+
+def _static_io(pystac: Any, headers: dict[str, str]) -> Any:
+    """pystac's StacIO for the links of a static catalog, its http(s) reads bounded by
+    :func:`_timeout` (pystac's own DefaultStacIO waits on a silent server forever); an
+    HTTP error status is raised as pystac raises it (``urllib.error.HTTPError``)."""
+
+    class TimedStacIO(pystac.stac_io.DefaultStacIO):
+        def read_text_from_href(self, href: str) -> str:
+            if uri_scheme(href) not in ("http", "https"):
+                return str(super().read_text_from_href(href))
+            from email.message import Message
+            from urllib.error import HTTPError
+
+            import urllib3
+
+            connect, read = _timeout()
+            http = urllib3.PoolManager(
+                timeout=urllib3.Timeout(connect=connect, read=read), retries=_retries()
+            )
+            sent = {"User-Agent": f"pystac/{pystac.__version__}", **self.headers}
+            with http.request("GET", href, headers=sent, preload_content=False) as answer:
+                if answer.status >= 400:  # as pystac raises it: "HTTP Error 404: Not Found"
+                    raise HTTPError(href, answer.status, str(answer.reason), Message(), None)
+                return str(answer.read().decode("utf-8"))
+
+    return TimedStacIO(headers=headers)
 
 
 def _search(
@@ -715,6 +794,17 @@ def _failure(doing: str, url: str, err: BaseException) -> StacError:
             else _GIVE
         )
         return StacError(f"{head}: the server answered HTTP {status}; {todo}")
+    if _unanswered(err):
+        kept = (
+            " (the items registered so far are kept, and not registered twice)"
+            if doing == "reading items from"
+            else ""
+        )
+        return StacError(
+            f"{head}: the server accepted the connection but sent nothing for "
+            f"{HTTP_READ_TIMEOUT_S:g} s (it may be down or overloaded); run it again "
+            f"later{kept}, or check the URL"
+        )
     reason = _network_reason(err)
     if reason is not None:
         return StacError(
@@ -724,6 +814,23 @@ def _failure(doing: str, url: str, err: BaseException) -> StacError:
     return StacError(f"{head}: {_short(err)}; {_GIVE}")
 
 
+def _unanswered(err: BaseException) -> bool:
+    """Whether ``err`` is, or was raised for, a request whose answer stalled past
+    :data:`HTTP_READ_TIMEOUT_S` (requests' ``ReadTimeout``, urllib3's
+    ``ReadTimeoutError``): the server was reached, so "cannot reach" would be untrue."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, requests.ReadTimeout | ReadTimeoutError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def _network_reason(err: BaseException) -> str | None:
     """Why a connection failed (e.g. "Connection refused"), when ``err`` is, or wraps,
     a requests connection error or timeout; else None."""
@@ -731,12 +838,18 @@ def _network_reason(err: BaseException) -> str | None:
         import requests
     except ImportError:  # pragma: no cover - installed with pystac-client
         return None
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
     for cause in (err, err.__cause__, err.__context__):
-        if isinstance(cause, requests.ConnectionError | requests.Timeout):
+        # urllib3's: a static catalog's links, read by :func:`_static_io` (session 47)
+        if isinstance(
+            cause, requests.ConnectionError | requests.Timeout | MaxRetryError | NewConnectionError
+        ):
             found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(cause))
             if found:
                 return found.group(1).strip()
-            return "timed out" if isinstance(cause, requests.Timeout) else "no connection"
+            timeout = requests.Timeout | MaxRetryError
+            return "timed out" if isinstance(cause, timeout) else "no connection"
     return None
 
 
@@ -775,12 +888,15 @@ def _register(
         acquired = _acquired(item)
         since, until = filters.since, filters.until
         if (since is not None and acquired < since) or (until is not None and acquired > until):
+            # the bound it misses, as given (session 47: "outside the --since/--until
+            # range" named neither)
+            bound = (
+                f"before --since {since:%Y-%m-%d %H:%M} UTC"
+                if since is not None and acquired < since
+                else f"after --until {until:%Y-%m-%d %H:%M:%S} UTC"
+            )
             summary.skipped.append(
-                {
-                    "file": name,
-                    "reason": f"acquired {acquired:%Y-%m-%d %H:%M} UTC, outside the "
-                    "--since/--until range",
-                }
+                {"file": name, "reason": f"acquired {acquired:%Y-%m-%d %H:%M} UTC, {bound}"}
             )
             return
         cloud = item.properties.get("eo:cloud_cover")
@@ -831,7 +947,11 @@ def _register(
                 summary.ingested[-1][COVERAGE_FROM_KEY] = "footprint"
         elif to_record is not None:
             to_record.metadata[COVERAGE_FROM_KEY] = "pixels"
-            coverage = _data_coverage(info, filters)
+            coverage, as_data, eight_bit = _data_coverage(info, filters, judge=True)
+            if as_data is not None:  # said in the item's warning (below), as ingest does
+                to_record.metadata[ALPHA_AS_DATA_KEY] = {"band": as_data[0], "why": as_data[1]}
+            if eight_bit is not None:  # as ingest records it (session 47)
+                to_record.metadata["eight_bit_values"] = eight_bit
             if coverage * site_area_m2 < info.gsd * info.gsd:
                 summary.skipped.append(
                     {
@@ -844,11 +964,19 @@ def _register(
             record_scene(
                 db, summary, name, to_record, filters.site_geom, site_area_m2, coverage=coverage
             )
+            _say_alpha_as_data(summary, name, to_record)
+            if eight_bit is not None and radiometry is None:
+                _add_warning(
+                    summary,
+                    name,
+                    eight_bit_note(eight_bit, info.dtype, command="`railwatch ingest-stac`"),
+                )
         # its file's header read once for both (HTTP for a remote one), when one needs it
         applies = functools.cache(lambda: _takes_item_nodata(info, filters))
         _take_nodata(db, summary, name, info, filters, kept=kept, applies=applies)
         _take_index_nodata(db, summary, name, info, filters, applies=applies)
         _take_new_mask(db, summary, name, info.mask_uri)
+        _say_masks_left_out(summary, name, item)
         _take_scaling(db, summary, name, info.metadata.get(ITEM_SCALING_KEY), note)
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
@@ -1521,12 +1649,84 @@ def _colour_band_assets(assets: Sequence[tuple[str, Any]]) -> list[tuple[str, st
 
 def _mask_asset(item: Any) -> tuple[str, str] | None:
     """The name and href of the item's quality-mask asset (the first raster asset named
-    as one of :data:`_MASK_ASSETS` or with a role of :data:`_MASK_ROLES`), or None."""
-    for key, a in item.assets.items():
-        roles = set(a.roles or [])
-        if (key in _MASK_ASSETS or roles & set(_MASK_ROLES)) and _is_raster(a):
+    as one of :data:`_MASK_ASSETS` or with a role of :data:`_MASK_ROLES`, and not of a
+    coding of its own: :func:`_foreign_mask`), or None."""
+    for key, a in _mask_candidates(item):
+        if _foreign_mask(a) is None:
             return key, _asset_href(a)
     return None
+
+
+def _mask_candidates(item: Any) -> list[tuple[str, Any]]:
+    """The item's raster assets named as a quality mask (:data:`_MASK_ASSETS`) or with
+    a mask's role (:data:`_MASK_ROLES`), in the item's order."""
+    return [
+        (key, a)
+        for key, a in item.assets.items()
+        if (key in _MASK_ASSETS or set(a.roles or []) & set(_MASK_ROLES)) and _is_raster(a)
+    ]
+
+
+def _foreign_mask(asset: Any) -> str | None:
+    """Why the mask-like ``asset`` is not a mask railwatch reads (one 8-bit band of its
+    codes 0 clear, 1 cloud, 2 haze, 3 snow, 4 shadow, 255 no data, or Planet's 8-band
+    UDM2), as its metadata declares: bit fields (``classification:bitfields``, Landsat's
+    ``qa_pixel``, role ``cloud``), classes beyond those codes (``classification:classes``,
+    Sentinel-2's SCL), or bands of another data type than uint8 (``raster:bands`` or
+    STAC 1.1 ``bands``); else None. Such a mask was read as railwatch's codes (2026-12-07,
+    session 47: a clear image with a Landsat ``qa_pixel`` was unusable, "the quality mask
+    marks over 99 % of the site as no data")."""
+    fields = asset.extra_fields
+    if fields.get("classification:bitfields"):
+        return "a bit-field mask (classification:bitfields)"
+    classes = fields.get("classification:classes")
+    if isinstance(classes, list):
+        values = {c.get("value") for c in classes if isinstance(c, Mapping)}
+        if not values <= {0, 1, 2, 3, 4, 255}:
+            return "a classification of its own (classification:classes)"
+    bands = fields.get("raster:bands", fields.get("bands"))
+    types = {fields.get("data_type")} if fields.get("data_type") is not None else set()
+    if isinstance(bands, list):
+        types |= {
+            b.get("data_type", b.get("raster:data_type"))
+            for b in bands
+            if isinstance(b, Mapping) and b.get("data_type", b.get("raster:data_type"))
+        }
+    other = sorted(str(t) for t in types if t != "uint8")
+    if other:
+        return f"of data type {', '.join(other)}"
+    return None
+
+
+def _say_masks_left_out(summary: IngestSummary, name: str, item: Any) -> None:
+    """Add to the new item ``name``'s warning the mask-like assets left out as
+    :func:`_foreign_mask` (session 47: read as railwatch's codes, without a word), and
+    to its line when already there and its scene drops such a mask now."""
+    left = [(key, why) for key, a in _mask_candidates(item) if (why := _foreign_mask(a))]
+    if not left:
+        return
+    entry = summary.ingested[-1] if summary.ingested else None
+    field = "warning"
+    if entry is None or entry["file"] != name:
+        entry, field = (summary.duplicates[-1] if summary.duplicates else None), "reason"
+        if (
+            entry is None
+            or entry["file"] != name
+            or "names no quality mask now" not in str(entry.get("reason"))
+        ):
+            return
+    taken = _mask_asset(item)
+    note = (
+        "; ".join(f"its asset {key!r} is {why}" for key, why in left)
+        + ": not read as a quality mask (railwatch reads one 8-bit band of codes 0 clear, "
+        "1 cloud, 2 haze, 3 snow, 4 shadow, 255 no data, or Planet's 8-band UDM2), "
+        + (
+            f"the mask read is {taken[0]!r}"
+            if taken is not None
+            else "so `railwatch process` estimates the clouds from the pixels"
+        )
+    )
+    entry[field] = f"{entry[field]}; {note}" if entry.get(field) else note
 
 
 def _mask_href(item: Any) -> str | None:
@@ -1535,7 +1735,8 @@ def _mask_href(item: Any) -> str | None:
 
 
 def _http_hint(why: str) -> str | None:
-    """What to do when GDAL's error says the server answered an HTTP error status."""
+    """What to do when GDAL's error says the server answered an HTTP error status, sent
+    nothing for :data:`HTTP_READ_TIMEOUT_S` or does not answer range requests."""
     found = re.search(r"HTTP response code: (\d+)", why)
     status = int(found.group(1)) if found else None
     if status in (401, 403):
@@ -1545,6 +1746,20 @@ def _http_hint(why: str) -> str | None:
         )
     if status in (404, 410):
         return "the server has no such file: check the item's asset href"
+    if "Operation too slow" in why or "Timeout was reached" in why:
+        # GDAL_HTTP_LOW_SPEED_TIME (gdal_http_env; session 47: the read waited forever)
+        return (
+            f"the server sent nothing for {HTTP_READ_TIMEOUT_S:g} s (it may be down or "
+            "overloaded): run `railwatch ingest-stac` again later"
+        )
+    if "Range downloading not supported" in why:
+        # said "check that it is a GeoTIFF or JPEG 2000 GDAL can open" (session 47)
+        return (
+            "the server does not answer HTTP range requests, which reading a "
+            "Cloud-Optimized GeoTIFF over http(s) needs: serve the files from a server "
+            "that does (object storage, nginx, Apache; not `python -m http.server`), or "
+            "give the catalog and its images as local files"
+        )
     return None
 
 
@@ -1775,24 +1990,47 @@ def _uncached(uri: str) -> tuple[str, dict[str, str]]:
     return path, {"CPL_VSIL_CURL_NON_CACHED": path}
 
 
-def _data_coverage(info: Any, filters: _Filters) -> float:
+def _data_coverage(
+    info: Any, filters: _Filters, *, judge: bool = False
+) -> tuple[float, tuple[int, str] | None, str | None]:
     """The fraction of the site where the item's image (``info``) holds data: valid
     pixels over the site (:func:`~railwatch.imagery.inspect.site_data_coverage`, with
     the item's nodata value where the file declares none), as ``railwatch ingest``
     measures a file's from its valid-data footprint. The item's footprint is only the
     pre-filter (:func:`_skip_reason`): until session 38 the coverage recorded was the
-    footprint's, whatever the pixels held."""
+    footprint's, whatever the pixels held. With ``judge``, two verdicts on the same open
+    file, each None where it does not apply (session 47: ingest-stac recorded and said
+    neither, as ``railwatch ingest`` does): the band GDAL labels alpha that is read as
+    data (:func:`~railwatch.imagery.inspect.alpha_as_data`: NIR written as RGB with an
+    extra sample; not logged, the item's warning says it: :func:`_say_alpha_as_data`),
+    and how a 16-bit or float file holds 8-bit values
+    (:func:`~railwatch.imagery.inspect.eight_bit_values`)."""
     import rasterio
     from rasterio.errors import RasterioError
 
-    from railwatch.imagery.inspect import site_data_coverage
+    from railwatch.imagery.inspect import (
+        alpha_as_data,
+        alpha_as_data_said_elsewhere,
+        eight_bit_values,
+        site_data_coverage,
+    )
     from railwatch.imagery.read import item_nodata_of
+
+    judged: dict[str, Any] = {}
+
+    def verdicts(ds: Any) -> None:
+        if judge:
+            judged["alpha"] = alpha_as_data(ds)
+            judged["eight_bit"] = eight_bit_values(ds) if info.dtype != "uint8" else None
 
     path, uncached = _uncached(info.uri)
     try:
-        with rasterio.Env(**uncached):
+        with rasterio.Env(**uncached), alpha_as_data_said_elsewhere():
             coverage = site_data_coverage(
-                path, filters.site_geom, item_nodata=item_nodata_of(info.metadata)
+                path,
+                filters.site_geom,
+                item_nodata=item_nodata_of(info.metadata),
+                on_open=verdicts,
             )
     except RasterioError as err:
         # GDAL's reason is the cause: the error itself said only "Read failed. See
@@ -1808,7 +2046,29 @@ def _data_coverage(info: Any, filters: _Filters) -> float:
             f"how much of the site it covers): {why}; {todo}, then run `railwatch "
             "ingest-stac` again"
         ) from err
-    return coverage
+    return coverage, judged.get("alpha"), judged.get("eight_bit")
+
+
+def _add_warning(summary: IngestSummary, name: str, note: str) -> None:
+    """Add ``note`` to the ``warning`` of the new item ``name``'s entry (printed by the
+    summary, and in ``--json``), if it was just ingested."""
+    entry = summary.ingested[-1] if summary.ingested else None
+    if entry is None or entry["file"] != name:
+        return
+    entry["warning"] = f"{entry['warning']}; {note}" if entry.get("warning") else note
+
+
+def _say_alpha_as_data(summary: IngestSummary, name: str, info: Any) -> None:
+    """Say in the new item ``name``'s entry (its ``warning``, printed by the summary and
+    in ``--json``) that its file's band labelled alpha is read as data, with the way
+    back for a band that really is transparency, as ``railwatch ingest`` says it of a
+    file (``ingest.alpha_as_data_note``; 2026-12-07, session 47: ingest-stac said it
+    only as a log line, and recorded nothing). The command names the file as GDAL reads
+    it: a remote one by its ``/vsicurl/`` (or ``/vsis3/`` ...) path."""
+    file = gdal_path(info.uri) if is_remote(info.uri) else _href_name(info.uri)
+    note = alpha_as_data_note(info.metadata, file)
+    if note is not None:
+        _add_warning(summary, name, f"in its file {file}, {note}")
 
 
 def _takes_item_nodata(info: Any, filters: _Filters) -> bool:
@@ -1927,7 +2187,7 @@ def _take_nodata(
     # session 38: it was marked +nodata-changed and counted again for nothing)
     applies_now = applies()
     measure = applies_now and filters.coverage != "footprint"
-    coverage = _data_coverage(info, filters) if measure else None
+    coverage = _data_coverage(info, filters)[0] if measure else None
     with db.session() as s:
         scene = repo.lock_scene(s, int(entry["scene_id"]))
         meta = _with_decision(dict(scene.meta or {}), decision)
@@ -2033,6 +2293,51 @@ def index_nodata_reason(value: float) -> str:
     )
 
 
+def _open_quietly(path: str) -> Any:
+    """``rasterio.open(path)`` without rasterio's ``NotGeoreferencedWarning``, which
+    printed its source line above the summary (2026-12-07, session 47): a file without a
+    CRS fails its item with the reason (:func:`_georeference_hint`)."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        return rasterio.open(path)
+
+
+def _georeference_hint(item: Any, width: int, height: int, path: str) -> str:
+    """What to do with an image without a CRS: where the item declares its CRS
+    (``proj:code``, ``proj:epsg``) and a north-up ``proj:transform``, the command that
+    writes them into the (local) file; else to georeference it (session 47: the reason
+    said only that it could not be placed)."""
+    props = item.properties
+    code = props.get("proj:code")
+    if not isinstance(code, str) and isinstance(props.get("proj:epsg"), int):
+        code = f"EPSG:{props['proj:epsg']}"
+    tr = props.get("proj:transform")
+    if (
+        not is_remote(path)
+        and isinstance(code, str)
+        and isinstance(tr, list)
+        and len(tr) >= 6
+        and all(isinstance(v, int | float) for v in tr[:6])
+        and tr[1] == 0
+        and tr[3] == 0
+    ):
+        ulx, uly = tr[2], tr[5]
+        lrx, lry = tr[2] + tr[0] * width, tr[5] + tr[4] * height
+        return (
+            f"its item declares {code} and proj:transform: write them into the file "
+            f"(`gdal_edit.py -a_srs {code} -a_ullr {ulx:.12g} {uly:.12g} {lrx:.12g} {lry:.12g} "
+            f"{path}`), "
+            "or pick another asset with --asset"
+        )
+    return (
+        "georeference the file (a GeoTIFF with its CRS and geotransform, or a .aux.xml or "
+        "world file beside it), or pick another asset with --asset"
+    )
+
+
 def _scene_info(
     item: Any,
     href: str,
@@ -2045,7 +2350,6 @@ def _scene_info(
     say of the scales and offsets the item declares for its bands (:func:`_item_scaling`),
     if anything; ``nodata``: ``--nodata``, ``kept`` when it is an earlier run's
     (:func:`_item_nodata`)."""
-    import rasterio
     from rasterio.errors import RasterioError
 
     from railwatch.imagery import SceneInfo
@@ -2059,9 +2363,18 @@ def _scene_info(
             "asset with --asset"
         )
     try:
-        with rasterio.open(path) as src:
+        with _open_quietly(path) as src:
             if src.crs is None:
-                raise ImageryError(f"{href} has no CRS: it cannot be placed on the site")
+                raise ImageryError(
+                    f"{href} has no CRS: it cannot be placed on the site; "
+                    + _georeference_hint(item, src.width, src.height, path)
+                )
+            # 64-bit integers and complex numbers refused as `railwatch ingest` refuses
+            # them (before 2026-12-07, session 47, registered: process then failed the
+            # scene with "KeyError: 'int64'")
+            refused = unsupported_pixel_type(src.dtypes, _href_name(href))
+            if refused is not None:
+                raise UnsupportedFormatError(refused)
             crs = crs_text(src.crs)
             width, height, bands, dtype = src.width, src.height, src.count, src.dtypes[0]
             file_scaling = (tuple(src.scales or ()), tuple(src.offsets or ()))
@@ -2124,6 +2437,12 @@ def _scene_info(
         metadata=meta,
     )
     return info, note
+
+
+def _href_name(href: str) -> str:
+    """The file name of an asset ``href`` (a local path or a URL), as a command line
+    names the file (``gdal_translate ... NAME OUT.tif``)."""
+    return Path(unquote(urlparse(href).path)).name or href
 
 
 def _asset_of(item: Any, href: str) -> Any | None:

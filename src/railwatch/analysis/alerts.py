@@ -1594,8 +1594,21 @@ def _record(
     else:
         severity = "info"
     notes: list[str] = []
-    if excess < _min_excess(cls, settings.record_min_excess, settings):
+    # why a record is a note is said of every rule that makes it one (until 2026-12-07,
+    # session 47, the ratio and the cars of excess made notes without a word: "10 covered
+    # cars ... 2.0× the record, the first time above it in 5 years", info, no reason)
+    if severity == "info" and standing.value >= 1.0:
+        notes.append(
+            f"it is only {_times_under(ratio, settings.record_low_ratio)} the record (a "
+            f"record needs {settings.record_low_ratio:g}× it to be more than a note)"
+        )
+    min_excess = _min_excess(cls, settings.record_min_excess, settings)
+    if excess < min_excess:
         severity = "info"
+        notes.append(
+            f"it beats the record by {_n(excess)} {_cars(cls, excess, length=length)} (a "
+            f"record needs to beat it by {_n(min_excess)} or more to be more than a note)"
+        )
     # a count at least record_high_ratio x the record is never a chance record
     beyond = _beyond_noise(obs.value, standing.value, noise, settings.record_noise_z)
     if severity != "info" and ratio < settings.record_high_ratio and beyond is not None:
@@ -1667,8 +1680,10 @@ def _record(
             f"{lead}. {since}{first_time}, and this image continues that rise past its "
             f"{which} record, {_n(record.value)} on {_d(record.day)}{whose(record)}."
         )
-    if notes:
-        text += f" Info only: {notes[0]}."
+    if notes:  # each reason (until session 47 only the first: a record of 14 days and
+        # 2 images read "Info only: it is only 1.18× the rise's latest record", as if 1.2×
+        # would have made it more than a note)
+        text += f" Info only: {'; '.join(notes)}."
     text += why
     metrics: dict[str, float | str] = {
         "record": standing.value,
@@ -2052,7 +2067,13 @@ def _shift(
     elif test == "two-image":
         evidence = f"the last two together {cusum:.1f} spreads beyond it (two-image level test)"
     else:
-        evidence = f"{cusum:.1f} spreads in all beyond it"
+        # the streak's own spreads beyond its baselines, unclipped: the CUSUM statistic
+        # (``cusum``, in the metrics) clips each image at ``shift_clip``, takes ``shift_k``
+        # off each and is capped, so until 2026-12-07 (session 47) "7.5 spreads in all" was
+        # said of two images 7.6 and 8.6 spreads beyond it
+        sign = 1.0 if up else -1.0
+        spreads = sign * (seg - ref) / np.maximum(scales[s : i + 1], 1e-9)
+        evidence = f"{float(np.sum(spreads)):.1f} spreads in all beyond it (cumulative-sum test)"
     side = "above" if up else "below"
     where = f"are {side} the usual range ({_n(before)} ± {_n(spread)})"
     if start is not None:

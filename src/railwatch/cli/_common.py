@@ -135,6 +135,33 @@ class CliConsole(Console):
 console = CliConsole(soft_wrap=True)
 err_console = CliConsole(stderr=True, soft_wrap=True)
 
+
+def make_streams_safe(streams: Iterable[Any] | None = None) -> None:
+    """Let stdout and stderr write every character railwatch prints, whatever the locale.
+
+    An ASCII stream (a C locale where Python's UTF-8 mode is off, ``PYTHONUTF8=0``;
+    ``PYTHONIOENCODING=ascii``) is made UTF-8, as click already writes ``--json`` there;
+    a stream of another encoding that is not UTF-8 (``LANG=en_US.ISO-8859-1``) writes
+    ``?`` for a character it has not. Until 2026-12-07 (session 47) ``railwatch alerts``
+    there ended with "internal error: UnicodeEncodeError" (status 70) at the first ``–``
+    or ``·`` of an alert, and a cron job's log held no alert at all."""
+    import codecs
+
+    for stream in (sys.stdout, sys.stderr) if streams is None else streams:
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = getattr(stream, "encoding", None)
+        if reconfigure is None or not isinstance(encoding, str):
+            continue
+        try:
+            name = codecs.lookup(encoding).name
+            if name == "ascii":
+                reconfigure(encoding="utf-8", errors="surrogateescape")
+            elif name != "utf-8":
+                reconfigure(errors="replace")
+        except (LookupError, ValueError, OSError):  # an unknown codec, a closed stream
+            continue
+
+
 T = TypeVar("T")
 
 

@@ -15,6 +15,7 @@ from railwatch.cli._common import (
     print_json,
     print_table,
 )
+from railwatch.limits import parse_time
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
 
@@ -113,6 +114,19 @@ def list_alerts(
             "option or separate kinds with commas (--kind record,shift).",
         ),
     ] = None,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="TIME",
+            help="Only alerts stored at or after TIME (ISO 8601, UTC unless a zone is "
+            "given): raised by `railwatch analyze`, or changed by it (another count, "
+            "explanation, severity or image), since then, whatever day their image is "
+            "of. A daily job gives the time its previous run listed the alerts, to see "
+            "each new alert once, those of images delivered late too (--since is the "
+            "image's day).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List stored alerts, newest first.
@@ -139,6 +153,13 @@ def list_alerts(
     check_series(cls, "--class")
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     check_when_range(since_at, until_at, ("--since", "--until"))
+    # when the alert was stored, not its image's day (2026-12-07, session 47: a daily job
+    # had only --since, and the alerts of an image delivered days late were never listed)
+    changed_at = (
+        None
+        if changed_since is None
+        else parse_time(changed_since, "--changed-since", "ISO 8601, e.g. 2026-12-06T06:30:00Z")
+    )
     filters = AlertFilter(
         since=since_at,
         until=until_at,
@@ -154,6 +175,8 @@ def list_alerts(
         for a in repo.list_alerts(
             s, site, active_only=not include_retired, open_only=unacked, filters=filters
         ):
+            if changed_at is not None and a.updated_at < changed_at:
+                continue
             if a.site_id not in offsets:
                 offsets[a.site_id] = site_utc_offset(a.site)
             rows.append(_row(a, alert_day(a.when, offsets[a.site_id])))
@@ -161,7 +184,7 @@ def list_alerts(
         print_json(rows)
         return
     if not rows:
-        filtered = unacked or filters.narrows
+        filtered = unacked or filters.narrows or changed_at is not None
         console.print(
             "No alerts"
             + (" matching the filters." if filtered else ".")

@@ -821,11 +821,6 @@ def _check_outputs(
         seen[out] = img
 
 
-#: What :attr:`~railwatch.detect.api.DetectionResult.eight_bit` says, in words (as
-#: ``railwatch ingest`` words it).
-_EIGHT_BIT_WORDS = {"x257": "multiples of 257", "0-255": "all between 0 and 255"}
-
-
 def _check_given_once(images: list[Path]) -> None:
     """Refuse an image given twice, however spelled (``a/scene.tif a/./scene.tif``, a
     link to it): it was said to be two images writing one GeoJSON file, "a/scene.tif and
@@ -922,9 +917,11 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     if run.radiometry is None and result.eight_bit is not None:
         # an 8-bit image saved as 16 bits, read as radiance by default: stretched and
         # gamma-encoded, without a word until 2026-12-06 (session 39). Default unchanged
+        from railwatch.imagery.inspect import eight_bit_words  # as ingest words it
+
         err_console.print(
             f"[bold yellow]hint:[/] {escape(img.name)}: its values are 8-bit ones "
-            f"({_EIGHT_BIT_WORDS.get(result.eight_bit, escape(result.eight_bit))}): a visual "
+            f"({escape(eight_bit_words(result.eight_bit))}): a visual "
             "product stored in 16 bits or as floats, read as linear radiance (--radiometry "
             "linear, the default) it is stretched with a display gamma and comes out washed "
             "out, and "

@@ -476,7 +476,7 @@ def _review_report(ctx: typer.Context, site: str) -> tuple[dict[str, Any], int, 
         ev = evaluate_reviews(s, site)
     if not ev.scenes:
         why = (
-            f"; {len(ev.left_out)} review(s) left out: "
+            f"; {len(ev.left_out)} review{plural_s(len(ev.left_out))} left out: "
             + "; ".join(f"scene {d['scene_id']}: {d['reason']}" for d in ev.left_out)
             if ev.left_out
             else ""
@@ -491,7 +491,8 @@ def _review_report(ctx: typer.Context, site: str) -> tuple[dict[str, Any], int, 
     report["left_out"] = list(ev.left_out)
     report["reviews"] = {"outlines": ev.outlines, "counts_only": ev.counts_only}
     err_console.print(
-        f"{len(ev.scenes)} reviewed scene(s) of {escape(site)}: {ev.outlines} with your "
+        f"{len(ev.scenes)} reviewed scene{plural_s(len(ev.scenes))} of {escape(site)}: "
+        f"{ev.outlines} with your "
         f"outlines (boxes matched), {ev.counts_only} with your counts only (count errors "
         "only)" + (f"; {len(ev.left_out)} left out" if ev.left_out else ""),
         highlight=False,

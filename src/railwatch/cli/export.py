@@ -323,7 +323,8 @@ def export_labels_cmd(
         highlight=False,
     )
     console.print(
-        f"labels: {len(result.verified)} scene(s) verified (an analyst's outlines), "
+        f"labels: {len(result.verified)} scene{plural_s(len(result.verified))} verified "
+        "(an analyst's outlines), "
         f"{len(result.detector)} the detector's (to be corrected); each scene's in "
         f"{escape(str(result.manifest or 'railwatch_export.json'))}",
         highlight=False,
@@ -416,7 +417,7 @@ def import_labels_cmd(
             else f"{src} has no {EXPORT_MANIFEST} (export-labels writes one with each scene's gsd)"
         )
         err_console.print(
-            f"[bold yellow]warning:[/] {len(summary.without_gsd)} image(s) have no ground "
+            f"[bold yellow]warning:[/] {_images_have(len(summary.without_gsd))} no ground "
             f"sample distance ({shown}{more}): their {fmt} labels carry none and "
             f"{escape(where)}, so railwatch train --labels cannot read "
             f"{escape(str(summary.out))}; import again with --gsd METRES (it is used only "
@@ -447,7 +448,7 @@ def import_labels_cmd(
     )
     if summary.provenance.get("detector"):
         err_console.print(
-            f"[bold yellow]note:[/] {summary.provenance['detector']} image(s) carry the "
+            f"[bold yellow]note:[/] {_images_carry(int(summary.provenance['detector']))} the "
             "detector's labels as export-labels cut them: if you corrected them in the "
             "labelling tool, import again with --verified; train and eval --verified-only "
             "leave them out",
@@ -457,11 +458,23 @@ def import_labels_cmd(
         shown = escape(", ".join(summary.unlabelled[:5]))
         more = f" and {len(summary.unlabelled) - 5} more" if len(summary.unlabelled) > 5 else ""
         err_console.print(
-            f"[bold yellow]warning:[/] {len(summary.unlabelled)} image(s) have no label file "
-            f"and were left out ({shown}{more}): give an image with no cars an empty label "
+            f"[bold yellow]warning:[/] {_images_have(len(summary.unlabelled))} no label file "
+            f"and {'was' if len(summary.unlabelled) == 1 else 'were'} left out "
+            f"({shown}{more}): give an image with no cars an empty label "
             "file to train on it",
             highlight=False,
         )
+
+
+def _images_have(n: int) -> str:
+    """The count of images and its verb: "1 image has", "3 images have" (they said
+    "image(s) have" until session 47)."""
+    return f"{n} image has" if n == 1 else f"{n} images have"
+
+
+def _images_carry(n: int) -> str:
+    """The count of images and its verb: "1 image carries", "3 images carry"."""
+    return f"{n} image carries" if n == 1 else f"{n} images carry"
 
 
 def register(app: typer.Typer) -> None:

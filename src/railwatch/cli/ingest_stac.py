@@ -224,7 +224,8 @@ def _report(summary: IngestSummary, url: str) -> None:
         return
     console.print(
         f"[bold]{escape(summary.site)}[/]: {found} STAC item{plural_s(found)} found: "
-        f"{len(summary.ingested)} new scene(s), {len(summary.duplicates)} already there, "
+        f"{len(summary.ingested)} new scene{plural_s(len(summary.ingested))}, "
+        f"{len(summary.duplicates)} already there, "
         f"{len(summary.skipped)} skipped, {len(summary.failed)} failed",
         highlight=False,
     )

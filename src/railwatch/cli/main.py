@@ -71,6 +71,9 @@ _command: str | None = None
 _terminated = False
 #: Whether the command line holds ``--reprocess`` (what to do next differs then).
 _reprocess = False
+#: How far the command had got, in words ("3 of 10 scenes of site yard done"), as the
+#: command last said it (:func:`note_progress`): said with the interrupt.
+_progress: str | None = None
 #: The process that installed the SIGTERM handler (a forked child keeps the default).
 _handler_pid: int | None = None
 
@@ -187,7 +190,12 @@ def build_app() -> "typer.Typer":
             typer.Option("--db", envvar="RAILWATCH_DB", metavar="URL", help=DB_HELP),
         ] = None,
         debug: Annotated[
-            bool, typer.Option("--debug", help="Show tracebacks and debug logging.")
+            bool,
+            typer.Option(
+                "--debug",
+                help="Show the traceback of an error (above its usual line; the exit "
+                "status stays the same) and railwatch's debug logging.",
+            ),
         ] = False,
         version: Annotated[
             bool,
@@ -199,10 +207,15 @@ def build_app() -> "typer.Typer":
         global _started, _command
         _started = True
         _command = ctx.invoked_subcommand
+        # --debug: railwatch's own debug lines, other libraries' from INFO up; rasterio's
+        # DEBUG lines (GDAL environments entered and left, several per file read) buried
+        # them, dozens for one bad file, thousands for a run (2026-12-07, session 47)
         logging.basicConfig(
-            level=logging.DEBUG if debug else logging.WARNING,
+            level=logging.INFO if debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
         )
+        if debug:
+            logging.getLogger("railwatch").setLevel(logging.DEBUG)
         # alembic logs (INFO) each plugin it sets up when it is first imported, which a
         # command opening the database now does after this point; until session 38 every
         # command imported it before, so --debug never showed those lines (nothing of
@@ -384,15 +397,17 @@ def main(argv: list[str] | None = None) -> int:
 
     A Ctrl-C at any point, while the modules load as while a command runs, is one line
     on stderr and status 130, never a traceback; SIGTERM likewise, with status 143."""
-    global _started, _terminated, _command, _reprocess
+    global _started, _terminated, _command, _reprocess, _progress
     _started = False
     _terminated = False
     _command = None
+    _progress = None
     _reprocess = "--reprocess" in (sys.argv[1:] if argv is None else argv)
     handled = _handle_sigterm()
     try:
-        from railwatch.cli._common import err_console
+        from railwatch.cli._common import err_console, make_streams_safe
 
+        make_streams_safe()  # no UnicodeEncodeError in a C or Latin-1 locale (session 47)
         return _run(argv, err_console)
     except KeyboardInterrupt:
         return _say_interrupted()
@@ -401,6 +416,16 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if handled:
             _default_sigterm()
+
+
+def note_progress(text: str | None) -> None:
+    """Tell what an interrupt (Ctrl-C, SIGTERM) says of how far the running command got,
+    e.g. "3 of 10 scenes of site yard done": "Interrupted with 3 of 10 scenes of site
+    yard done; the database keeps every scene recorded so far. ..." (``railwatch
+    process``; 2026-12-07, session 47: the line did not say how far it got). None: say
+    nothing of it."""
+    global _progress
+    _progress = text
 
 
 def _hang(message: str, width: int) -> str:
@@ -420,6 +445,9 @@ def _say_interrupted() -> int:
         line = _TERMINATED if kept else _TERMINATED_EARLY
     else:
         line = _INTERRUPTED if kept else _INTERRUPTED_EARLY
+    if kept and _progress:  # how far it got (session 47: `process` did not say)
+        first, _, rest = line.partition(";")
+        line = f"{first} with {_progress};{rest}"
     if kept:
         line += _GO_ON_REPROCESS if _command == "process" and _reprocess else _GO_ON
     try:
@@ -599,8 +627,8 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
     except RailwatchError as exc:
         if _output_closed(exc):
             return _end_quietly()
-        if debug:
-            raise
+        if debug:  # the traceback, then the line and status without --debug (see below)
+            _print_traceback()
         code = 2 if isinstance(exc, InputError) else 1
         _say_error(err_console, str(exc))
         return code
@@ -615,10 +643,16 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
         if isinstance(exc, exits):
             return int(exc.exit_code)
         if debug:
-            raise
+            if argv is not None:  # main(argv) called from Python: the caller gets it
+                raise
+            _print_traceback()
         err_console.print(
             f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
-            "(run again with --debug for the traceback, and please report it)",
+            + (
+                "(the traceback is above: please report it)"
+                if debug
+                else "(run again with --debug for the traceback, and please report it)"
+            ),
             markup=True,
             highlight=False,
             soft_wrap=True,
@@ -627,6 +661,22 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
     if rv == EXIT_INTERRUPTED:  # typer turns an interrupt in a command into status 130
         return _say_interrupted()
     return rv if isinstance(rv, int) else 0
+
+
+def _print_traceback() -> None:
+    """Print the traceback of the error being handled to stderr, for ``--debug``.
+
+    The command's status stays what it is without ``--debug`` (1, 2 or 70, its ``error:``
+    line after the traceback): until 2026-12-07 (session 47) ``--debug`` raised the error
+    out of the console script, and Python's status 1 replaced 2 (a usage or input error)
+    and 70 (an internal error), so a cron job run with ``--debug`` to see why it failed
+    failed otherwise. Called from Python, ``main(argv)`` with ``--debug`` still raises an
+    internal error, for the caller's debugger."""
+    import traceback
+
+    sys.stderr.flush()
+    traceback.print_exc(file=sys.stderr)
+    sys.stderr.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,8 @@ from railwatch.cli._common import (
     progress_bar,
     state,
 )
-from railwatch.errors import InputError, NotFoundError, RailwatchError
+from railwatch.cli.main import note_progress
+from railwatch.errors import InputError, NotFoundError, RailwatchError, plural
 
 if TYPE_CHECKING:
     from railwatch.analysis.centrelines import SiteCheck
@@ -125,6 +126,9 @@ def process(
                 if done == 0:
                     bar.update(computed, total=total)
                 bar.update(recorded, completed=done, total=total)
+                # of all the sites together (a run on Dask records them as they come)
+                key = names[0] if len(names) == 1 else ""
+                note_progress(_progress_words(names, {key: (done, total)}))
 
             results = process_sites_distributed(
                 db,
@@ -158,6 +162,7 @@ def process(
             )
     _say_tracks_found(found)
     _say_centrelines_off(checks)
+    _say_eight_bit(db, results)
     if not as_json:
         _print_analyze_hints(results)
     busy = [r for r in results if r.busy is not None]
@@ -354,6 +359,50 @@ def _print_analyze_hints(results: list[ProcessSummary]) -> None:
         )
 
 
+def _say_eight_bit(db: Database, results: list[ProcessSummary]) -> None:
+    """Name the scenes this run judged unusable whose 16-bit or float values are 8-bit
+    ones (``eight_bit_values``, from ingest) read as linear radiance: most likely visual
+    products, washed out by the stretch and read as snow or haze, which `--radiometry
+    display` reads as they are. Each scene's reasons say it too (``pipeline.
+    stretched_note``); until 2026-12-07 (session 47) the run said nothing of it."""
+    from sqlalchemy import select
+
+    from railwatch.imagery.read import radiometry_of
+    from railwatch.storage.models import Scene
+
+    for r in results:
+        if not r.unusable:
+            continue
+        with db.session(readonly=True) as s:
+            rows = s.execute(select(Scene.id, Scene.meta).where(Scene.id.in_(r.unusable))).all()
+        ids = sorted(
+            int(i)
+            for i, meta in rows
+            if isinstance(meta, dict)
+            and meta.get("eight_bit_values")
+            and radiometry_of(meta) == "linear"
+        )
+        if not ids:
+            continue
+        n = len(ids)
+        one = n == 1
+        what = (
+            "holds 8-bit values in a 16-bit or float file: most likely a visual product, "
+            "read as linear radiance (the default) it is"
+            if one
+            else "hold 8-bit values in 16-bit or float files: most likely visual products, "
+            "read as linear radiance (the default) they are"
+        )
+        err_console.print(
+            f"hint: {plural(n, 'unusable scene')} of {escape(r.site)} "
+            f"({', '.join(map(str, ids))}) {what} washed out and taken for snow or haze; "
+            f"ingest {'it' if one else 'them'} again with --radiometry display, then run "
+            "process again (`railwatch scene show ID` gives the reasons).",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def tracks_found_in_image(db: Database, results: list[ProcessSummary]) -> dict[str, int]:
     """For each site of ``results``, how many of the scenes this run counted were counted
     along track lines found in the image itself (a 1.5-10 m image of a site without track
@@ -494,12 +543,17 @@ def _in_process(
     from railwatch.storage.db import BusyError
 
     results = []
+    seen: dict[str, tuple[int, int]] = {}
     with progress_bar(transient=quiet) as bar:
         for name in names:
             task = bar.add_task(f"{escape(name)}", total=None)
 
-            def report(done: int, total: int, _uri: str, task: TaskID = task) -> None:
+            def report(
+                done: int, total: int, _uri: str, task: TaskID = task, name: str = name
+            ) -> None:
                 bar.update(task, completed=done, total=total)
+                seen[name] = (done, total)  # said if the run is interrupted (session 47)
+                note_progress(_progress_words(names, seen))
 
             try:
                 summary = process_site(
@@ -517,6 +571,20 @@ def _in_process(
                 bar.update(task, description=f"{escape(name)} (held by another run)")
             results.append(summary)
     return results
+
+
+def _progress_words(names: list[str], seen: dict[str, tuple[int, int]]) -> str:
+    """How far a run of the sites ``names`` got, for the line an interrupt prints
+    (``cli.main.note_progress``): "3 of 10 scenes of site yard done", one such part per
+    site begun (``seen``: scenes recorded and to do, by site; ``""``: of all the sites
+    together, as a run on Dask counts them), and how many sites were not begun."""
+    parts = []
+    for name, (done, total) in seen.items():
+        of = f" of site {name}" if name else ""
+        parts.append(f"{done} of {plural(total, 'scene')}{of} done")
+    if "" not in seen and len(seen) < len(names) and len(names) > 1:
+        parts.append(f"{plural(len(names) - len(seen), 'site')} not begun")
+    return ", ".join(parts)
 
 
 #: How many scenes counted again (``ProcessSummary.recounted``) are listed with why;

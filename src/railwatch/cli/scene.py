@@ -886,10 +886,15 @@ def import_reviews_command(
             "a scene_id column",
             highlight=False,
         )
-    declared = f" and declared {len(done.declared)} image(s) unusable" if done.declared else ""
+    declared = (
+        f" and declared {len(done.declared)} image{plural_s(len(done.declared))} unusable"
+        if done.declared
+        else ""
+    )
     console.print(
-        f"Recorded {len(done.recorded)} review(s){declared} of {escape(site)}; "
-        f"{len(done.unchanged)} image(s) already had the file's counts"
+        f"Recorded {len(done.recorded)} review{plural_s(len(done.recorded))}{declared} of "
+        f"{escape(site)}; {len(done.unchanged)} image{plural_s(len(done.unchanged))} already "
+        "had the file's counts"
         + (" or reasons." if any(r for v in read.unusable.values() for r in v) else ".")
         + (
             f" Run `railwatch analyze {escape(site)}` to judge the alerts on them."
@@ -898,6 +903,18 @@ def import_reviews_command(
         ),
         highlight=False,
     )
+
+
+def spread_words(spread: float) -> str:
+    """How wide an interval is against its count (``spread``: its width over the count),
+    in words: "40% as wide as the count", "as wide as the count itself", "2.3 times as
+    wide as the count" (the dashboard's list of images to check says it alike). Until
+    2026-12-07 (session 47) it was "100% of the count wide"."""
+    if round(spread * 100) == 100 or 1.0 <= spread < 1.05:
+        return "as wide as the count itself"
+    if spread < 1.0:
+        return f"{spread:.0%} as wide as the count"
+    return f"{spread:.1f} times as wide as the count"
 
 
 def _interval_words(c: repo.ReviewCandidate) -> str:
@@ -969,7 +986,7 @@ def to_review(
             if c.alerts
             # bounds as the alerts, `scene show` and the dashboard's list word them: a
             # whole count of cars in whole cars ("9-31", not "9-30.4"; session 45)
-            else f"interval {_interval_words(c)}, {c.spread:.0%} of the count wide"
+            else f"interval {_interval_words(c)}, {spread_words(c.spread)}"
         )
         if c.low_sun:
             why += f"; sun {c.sun_elevation:.0f}° high: long shadows may be counted as cars"

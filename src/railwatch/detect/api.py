@@ -186,7 +186,8 @@ class DetectionResult:
     scale_check: ScaleCheck | None = None
     #: For a 16- or 32-bit integer file read with ``radiometry`` ``linear`` (the
     #: default) whose values are 8-bit ones, how it holds them: ``"x257"`` (every value
-    #: a multiple of 257) or ``"0-255"`` (none above 255), as ``railwatch ingest`` judges
+    #: a multiple of 257), ``"0-255"`` (none above 255) or ``"xK"`` (every value a
+    #: multiple of K, up to 255 K: since session 47), as ``railwatch ingest`` judges
     #: it (:func:`railwatch.imagery.inspect.eight_bit_values`): most likely a visual
     #: product, which ``display`` reads; None otherwise. ``railwatch detect`` says so
     #: (since 2026-12-06, session 39: read as linear without a word).

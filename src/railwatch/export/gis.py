@@ -366,17 +366,22 @@ OTHER_SUFFIXES: dict[str, str] = {
 _SPREADSHEETS = (".xlsx", ".xls", ".ods")
 
 
-def check_suffix(fmt: str, out: Path) -> None:
+def check_suffix(fmt: str, out: Path, layer: str | None = None) -> None:
     """:class:`InputError` when ``out``'s ending names another format than ``fmt``:
-    ``-f csv -o yard.gpkg`` wrote a CSV file named .gpkg, which QGIS then refused."""
+    ``-f csv -o yard.gpkg`` wrote a CSV file named .gpkg, which QGIS then refused. With
+    ``layer`` a geojson or geoparquet export is one file, whose name is suggested
+    (session 47: ``-f geoparquet --layer detections -o d.geojson`` was told to give a
+    folder, which ``--layer`` refuses)."""
     suffix = out.suffix.lower()
     named = SUFFIX_FORMATS.get(suffix)
     if named is not None and named != fmt:
-        other = (
-            f"an --out name ending in .{fmt}"
-            if fmt in ("gpkg", "csv")
-            else f"an --out folder for the {fmt} files (e.g. {out.stem}-{fmt})"
-        )
+        if fmt in ("gpkg", "csv"):
+            other = f"an --out name ending in .{fmt}"
+        elif layer is not None:
+            ending = LAYER_FILE_SUFFIXES[fmt][0][0]
+            other = f"an --out name ending in {ending} (e.g. {out.stem}{ending})"
+        else:
+            other = f"an --out folder for the {fmt} files (e.g. {out.stem}-{fmt})"
         raise InputError(
             f"--out {out} names a {named} output but --format is {fmt}: use --format "
             f"{named}, or {other}"
@@ -499,7 +504,7 @@ def export_site(
         raise InputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     check_layer(fmt, layer)
     path = Path(out).expanduser()
-    check_suffix(fmt, path)
+    check_suffix(fmt, path, layer)
     check_output(path, db, site_images(db, site), what=f"{fmt} export")
     check_file_name(fmt, path, layer=layer)
     check_parent_folder(path, f"the {fmt} export")

@@ -77,6 +77,7 @@ __all__ = [
     "alpha_as_data_said_elsewhere",
     "alpha_as_data_text",
     "alpha_band",
+    "alpha_built_overviews",
     "band_scaling",
     "check_overlap",
     "crs_text",
@@ -112,6 +113,7 @@ __all__ = [
     "unsupported_pixel_type",
     "uri_scheme",
     "vrt_sources_error",
+    "without_alpha_overviews",
 ]
 
 log = logging.getLogger(__name__)
@@ -508,7 +510,11 @@ _COVERAGE_READ_SIDE = 256
 
 
 def site_data_coverage(
-    path: str, site_geom_wgs84: BaseGeometry, *, item_nodata: float | None = None
+    path: str,
+    site_geom_wgs84: BaseGeometry,
+    *,
+    item_nodata: float | None = None,
+    on_open: Callable[[Any], None] | None = None,
 ) -> float:
     """Fraction (0-1) of the site's area where the image at ``path`` (a GDAL path:
     a local file, ``/vsicurl/...``) holds data: its pixels over the site, read at most
@@ -523,9 +529,18 @@ def site_data_coverage(
 
     A file that declares no nodata value, alpha band or colour table (and whose item
     declares no nodata) has its black fill left out too, as ``process`` reads it
-    (:func:`_undeclared_fill_of`; 2026-12-06, session 39: it was counted as data)."""
+    (:func:`_undeclared_fill_of`; 2026-12-06, session 39: it was counted as data).
+
+    Overviews built while a band that holds data was taken as alpha are left out
+    (:func:`alpha_built_overviews`; session 47: a file with NIR 0 over half the site was
+    "50 %" covered). ``on_open`` is called with the open dataset first: ``railwatch
+    ingest-stac`` judges the file on the same open (its band labelled alpha, its 8-bit
+    values), one read of a remote file's headers."""
     with rasterio.open(path) as ds:
-        return _data_coverage(ds, site_geom_wgs84, item_nodata)
+        if on_open is not None:
+            on_open(ds)
+        with without_alpha_overviews(ds) as own:
+            return _data_coverage(own, site_geom_wgs84, item_nodata)
 
 
 def _data_coverage(ds: Any, site_geom_wgs84: BaseGeometry, item_nodata: float | None) -> float:
@@ -1199,6 +1214,92 @@ def _judge_alpha(ds: Any) -> tuple[int, str] | None:
     return band, f"its values are not a mask ({between})"
 
 
+#: :func:`alpha_built_overviews`' verdicts, by open dataset.
+_overviews_judged: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+#: Least number of pixels of the coarsest overview where the band is 0 for
+#: :func:`alpha_built_overviews` to judge; fewer: not judged (False).
+_ALPHA_OVR_MIN_ZEROS = 16
+#: Full-resolution blocks :func:`alpha_built_overviews` reads to confirm its verdict.
+_ALPHA_OVR_CHECKS = 8
+
+
+def alpha_built_overviews(ds: Any) -> bool:
+    """Whether the overviews of an open file whose band labelled alpha is data
+    (:func:`alpha_as_data`) were built while GDAL took that band as alpha (``gdaladdo``,
+    a writer's ``build_overviews``, as they do while it is labelled alpha): GDAL's
+    averaging leaves out the pixels where it is 0, so their colour bands are 0 there
+    (black), where the file's own pixels hold ground. Readers of such a file leave its
+    overviews out (2026-12-07, session 47): `ingest-stac` measured the coverage of a
+    file with NIR 0 over half of it on them, as 50 % where ingest said 100 %; the
+    pipeline's decimated reads (``imagery.read``'s overview level, the warp of
+    :func:`data_view`) and the map tiles read black there. Told from the coarsest
+    overview (every pixel where the band is 0 black in all the other bands, at least
+    :data:`_ALPHA_OVR_MIN_ZEROS` of them) and confirmed on the file's own pixels under up
+    to :data:`_ALPHA_OVR_CHECKS` of them (some not black): a file black there itself (its
+    fill) reads the same either way. False for a file without overviews, read at an
+    overview level, or whose band labelled alpha is transparency."""
+    try:
+        return _overviews_judged[ds]
+    except (KeyError, TypeError):
+        pass
+    found = _judge_overviews(ds)
+    with suppress(TypeError):
+        _overviews_judged[ds] = found
+    return found
+
+
+def _judge_overviews(ds: Any) -> bool:
+    """:func:`alpha_built_overviews`, not cached."""
+    found = alpha_as_data(ds)
+    if found is None:
+        return False
+    band = found[0]
+    factors = list(ds.overviews(band))
+    if not factors:
+        return False
+    f = factors[-1]
+    shape = (max(1, math.ceil(ds.height / f)), max(1, math.ceil(ds.width / f)))
+    others = [i for i in range(1, ds.count + 1) if i != band]
+    try:
+        small = np.asarray(ds.read(out_shape=(ds.count, *shape), resampling=Resampling.nearest))
+    except RasterioError:
+        return False
+    zero = small[band - 1] == 0
+    black = (small[[i - 1 for i in others]] == 0).all(axis=0)
+    if int(zero.sum()) < _ALPHA_OVR_MIN_ZEROS or not black[zero].all():
+        return False
+    rows, cols = np.nonzero(zero)
+    pick = np.linspace(0, rows.size - 1, min(_ALPHA_OVR_CHECKS, rows.size)).astype(int)
+    fx, fy = ds.width / shape[1], ds.height / shape[0]
+    for r, c in zip(rows[pick], cols[pick], strict=True):
+        col, row = int(c * fx), int(r * fy)
+        win = rasterio.windows.Window(
+            col,
+            row,
+            max(1, min(math.ceil(fx), ds.width - col)),
+            max(1, min(math.ceil(fy), ds.height - row)),
+        )
+        try:
+            own = np.asarray(ds.read(others, window=win))
+        except RasterioError:
+            return False
+        if own.any():  # ground there, black in the overviews
+            return True
+    return False
+
+
+@contextmanager
+def without_alpha_overviews(ds: Any) -> Iterator[Any]:
+    """``ds``, or, where its overviews were built with its band labelled alpha taken as
+    alpha (:func:`alpha_built_overviews`), the same file opened without its overviews
+    (GDAL's ``OVERVIEW_LEVEL=NONE``: a decimated read samples its own pixels)."""
+    if not alpha_built_overviews(ds):
+        yield ds
+        return
+    with rasterio.open(ds.name, OVERVIEW_LEVEL="NONE") as own:
+        yield own
+
+
 def alpha_band(ds: Any) -> int | None:
     """The 1-based index of the band of an open dataset that is its transparency: its
     last band labelled alpha, unless that is read as data (:func:`alpha_as_data`);
@@ -1210,10 +1311,14 @@ def alpha_band(ds: Any) -> int | None:
     return None if found is not None and found[0] == labelled[-1] else labelled[-1]
 
 
-#: GDAL's names of the pixel types a scene may have (:data:`_SUPPORTED_DTYPES`).
+#: GDAL's names of the pixel types a file may have: those a scene may have
+#: (:data:`_SUPPORTED_DTYPES`), and 64-bit integers (GDAL 3.5 and later), which `ingest`,
+#: `ingest-stac` and `detect` refuse but a scene `ingest-stac` registered before
+#: 2026-12-07 (session 47) may hold: its VRT (:func:`data_view`) raised a KeyError.
 _GDAL_TYPES = {
     "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
     "uint32": "UInt32", "int32": "Int32", "float32": "Float32", "float64": "Float64",
+    "int64": "Int64", "uint64": "UInt64",
 }  # fmt: skip
 
 
@@ -1239,11 +1344,21 @@ def _relabelled_vrt(ds: Any, band: int, overview_level: int | None) -> str:
     from xml.sax.saxutils import escape
 
     src = escape(str(ds.name))
+    if overview_level is None and alpha_built_overviews(ds):
+        overview_level_text: str | None = "NONE"  # its overviews are black there (s47)
+    else:
+        overview_level_text = None if overview_level is None else str(overview_level)
     opts = (
-        f'<OpenOptions><OOI key="OVERVIEW_LEVEL">{overview_level}</OOI></OpenOptions>'
-        if overview_level is not None
+        f'<OpenOptions><OOI key="OVERVIEW_LEVEL">{overview_level_text}</OOI></OpenOptions>'
+        if overview_level_text is not None
         else ""
     )
+    name = Path(str(ds.name)).name
+    unknown = [t for t in ds.dtypes if t not in _GDAL_TYPES]
+    if unknown:  # never a KeyError: what to do, as ingest says it
+        raise UnsupportedFormatError(
+            unsupported_pixel_type(unknown, name) or f"{name}: pixel type {unknown[0]}"
+        )
     parts = []
     for i in range(1, ds.count + 1):
         ci = "Undefined" if i == band else ds.colorinterp[i - 1].name.capitalize()
@@ -1593,7 +1708,16 @@ def eight_bit_values(ds: Any) -> str | None:
     when its values are whole numbers, at least one above 1 (an 8-bit image saved as
     float32 or float64 by a raster calculator or numpy; reflectance and radiance have
     fractions), NaN and infinities left out (2026-12-07, session 46: such a file got no
-    hint and every scene of it read "snow covers 70 % of the site")."""
+    hint and every scene of it read "snow covers 70 % of the site").
+
+    ``"xK"`` (e.g. ``"x4"``) when every value is a multiple of one whole factor K of 2
+    or more and the values over K span the upper half of 8 bits (their highest 128 to
+    255): 8-bit values multiplied by a factor other than 257 (x4, up to 1020; x256, an
+    8-bit image shifted into the high byte). Until 2026-12-07 (session 47) such a file
+    got no hint, and a clear simulated yard stored x4 read "snow covers 63 % of the site". Linear
+    12- or 16-bit sensor data is not: its values are not all multiples of one factor
+    (a sample of thousands of them has no common factor), nor, shifted into the high
+    bits, do they fit 8 bits over the factor. :func:`eight_bit_words` says it in words."""
     kind = np.dtype(ds.dtypes[0]).kind
     if kind not in "iuf" or np.dtype(ds.dtypes[0]).itemsize < 2:
         return None
@@ -1633,9 +1757,33 @@ def eight_bit_values(ds: Any) -> str | None:
         return None
     if int(values.max()) <= 255:
         return "0-255"
-    if not np.any(values.astype(np.int64) % 257):
+    whole = values.astype(np.int64)
+    if not np.any(whole % 257):
         return "x257"
+    factor = int(np.gcd.reduce(whole))
+    if factor >= 2 and _EIGHT_BIT_HALF <= int(whole.max()) // factor <= 255:
+        return f"x{factor}"
     return None
+
+
+#: Least highest value of 8-bit values stored multiplied by a factor (over the factor,
+#: :func:`eight_bit_values`' ``"xK"``): they reach the upper half of 8 bits, as an image
+#: encoded for the screen does; the sample of a dark 10-bit image shifted up (x64) does not.
+_EIGHT_BIT_HALF = 128
+
+
+def eight_bit_words(code: str) -> str:
+    """:func:`eight_bit_values`' verdict in words: "multiples of 257", "all between 0
+    and 255", "all multiples of 4, none above 1020 = 255 x 4" (one wording for
+    `ingest`, `ingest-stac`, `detect` and `process`)."""
+    if code == "x257":
+        return "multiples of 257"
+    if code == "0-255":
+        return "all between 0 and 255"
+    factor = int(code[1:]) if code[:1] == "x" and code[1:].isdigit() else 0
+    if factor >= 2:
+        return f"all multiples of {factor}, none above {255 * factor} = 255 x {factor}"
+    return code
 
 
 def _valid_pixels(

@@ -41,6 +41,7 @@ from railwatch.imagery.inspect import (
     CorruptImageError,
     MissingCRSError,
     alpha_band,
+    alpha_built_overviews,
     band_scaling,
     data_view,
     gdal_env,
@@ -1266,6 +1267,8 @@ def _overview_level(src: Any, grid: SiteGrid) -> int | None:
     except (RasterioError, CRSError, ValueError):
         return None
     if not same:
+        return None
+    if alpha_built_overviews(src):  # black where a band labelled alpha is 0 (s47)
         return None
     ratio = abs(g.a / t.a)
     factors = list(src.overviews(1)) if src.count else []

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 from affine import Affine
 
+from railwatch.errors import plural
 from railwatch.imagery.read import SiteGrid
 
 #: Bumped whenever the shifts found for the same images change.
@@ -153,7 +154,7 @@ def register(image_hp: np.ndarray, references_hp: Sequence[np.ndarray], gsd: flo
         return Registration(
             gsd=gsd,
             references=n,
-            reason=f"{n} usable reference image(s) of the site at this resolution, "
+            reason=f"{plural(n, 'usable reference image')} of the site at this resolution, "
             f"{MIN_REFERENCES} needed",
         )
     if min(image_hp.shape) < MIN_SIDE_PX:

@@ -839,12 +839,20 @@
     return counts;
   }
 
+  /** How wide an interval is against its count, in words, as `railwatch scene to-review`
+   * says it (cli/scene.py spread_words; "100% of the count wide" until session 47). */
+  function spreadWords(spread) {
+    if (Math.round(spread * 100) === 100 || (spread >= 1 && spread < 1.05)) return "as wide as the count itself";
+    if (spread < 1) return `${Math.round(spread * 100)}% as wide as the count`;
+    return `${spread.toFixed(1)} times as wide as the count`;
+  }
+
   /** Why an image is to be checked: the alerts that rest on its count, else how wide the
    * detector's interval is, and a low sun (as `railwatch scene to-review` says it). */
   function checkWhy(c) {
     const why = c.alerts.length
       ? "alerts: " + c.alerts.map((a) => `${a.severity} ${a.kind}` + (a.class === "all" ? "" : ` (${a.class})`)).join(", ")
-      : `interval ${fmtInterval(c.count.total, c.count.low, c.count.high, c.count.method)}, ${Math.round(c.spread * 100)}% of the count wide`;
+      : `interval ${fmtInterval(c.count.total, c.count.low, c.count.high, c.count.method)}, ${spreadWords(c.spread)}`;
     return c.low_sun ? `${why}; sun ${Math.round(c.sun_elevation)}° high: long shadows may be counted as cars` : why;
   }
 
