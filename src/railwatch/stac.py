@@ -45,6 +45,8 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
 from railwatch.imagery.inspect import (
     ALPHA_AS_DATA_KEY,
+    HTTP_CONNECT_TIMEOUT_S,
+    HTTP_READ_TIMEOUT_S,
     UnsupportedFormatError,
     crs_text,
     gdal_path,
@@ -114,14 +116,14 @@ log = logging.getLogger(__name__)
 #: Environment variable with the HTTP headers (JSON object) for STAC and asset requests.
 HEADERS_ENV = "RAILWATCH_STAC_HEADERS"
 
-#: Seconds a STAC server (an API, a static catalog over http(s), an asset's host) may
-#: take to accept a connection, and then to send the next part of an answer, before
-#: ``ingest-stac`` gives up on that request (2026-12-07, session 47: a server that
-#: accepted the connection and never answered held ``ingest-stac`` forever, on the API
-#: root, a static catalog's item or an asset's header alike). A connection is tried 3
-#: times; an answer that stalls is not asked again (a search page is a POST).
-HTTP_CONNECT_TIMEOUT_S = 10.0
-HTTP_READ_TIMEOUT_S = 30.0
+# HTTP_CONNECT_TIMEOUT_S and HTTP_READ_TIMEOUT_S (imported above from imagery.inspect,
+# which sets them on every remote image read): seconds a STAC server (an API, a static
+# catalog over http(s), an asset's host) may take to accept a connection, and then to
+# send the next part of an answer, before ``ingest-stac`` gives up on that request
+# (2026-12-07, session 47: a server that accepted the connection and never answered held
+# ``ingest-stac`` forever, on the API root, a static catalog's item or an asset's header
+# alike). A connection is tried 3 times; an answer that stalls is not asked again (a
+# search page is a POST).
 
 # Asset names tried, in order, when --asset is not given.
 _IMAGE_ASSETS = ("image", "visual", "analytic", "data", "ortho_visual", "rgb")

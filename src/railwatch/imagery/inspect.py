@@ -195,7 +195,21 @@ class SceneInfo:
 # GDAL options for every read: a bounded block cache (MB), so memory does not
 # grow with the image.
 # rasterio takes GDAL_CACHEMAX in bytes (a bare 128 would be a 128-byte cache).
-_GDAL_OPTIONS: dict[str, Any] = {"GDAL_CACHEMAX": 128 * 1024 * 1024}
+#: Seconds a server of a remote image (http(s), s3, gs...) may take to accept a
+#: connection, and then to send the next part of an answer, before the read fails
+#: (2026-12-07, session 47: a server that accepted the connection and never answered
+#: held `ingest-stac`, and would hold `process`, the map tiles and reports, forever).
+#: ``stac`` applies the same to the STAC requests it makes itself.
+HTTP_CONNECT_TIMEOUT_S = 10.0
+HTTP_READ_TIMEOUT_S = 30.0
+
+_GDAL_OPTIONS: dict[str, Any] = {
+    "GDAL_CACHEMAX": 128 * 1024 * 1024,
+    # a server that stops sending fails the read instead of holding it forever (s47)
+    "GDAL_HTTP_CONNECTTIMEOUT": int(HTTP_CONNECT_TIMEOUT_S),
+    "GDAL_HTTP_LOW_SPEED_TIME": int(HTTP_READ_TIMEOUT_S),
+    "GDAL_HTTP_LOW_SPEED_LIMIT": 1,
+}
 
 _HASH_CHUNK = 1 << 20
 _PROBE_SIZE = 1024  # longest side of the decimated view used for the footprint

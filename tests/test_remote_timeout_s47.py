@@ -1,0 +1,38 @@
+"""Every remote image read has HTTP timeouts (2026-12-07, session 47): `ingest-stac` got
+them from the STAC walk, but `process`, `detect`, the map tiles and reports open remote
+images through ``imagery.inspect.gdal_env``, which set none, so a server that accepted
+the connection and never answered held them forever."""
+
+from __future__ import annotations
+
+import pytest
+import rasterio
+from rasterio.errors import RasterioIOError
+
+from railwatch.imagery import inspect
+from test_walk_stac_gis_s47 import finished, silent_server  # noqa: F401  (a fixture)
+
+
+def test_gdal_env_bounds_every_http_read() -> None:
+    with inspect.gdal_env():
+        opts = rasterio.env.getenv()
+    assert int(opts["GDAL_HTTP_CONNECTTIMEOUT"]) == int(inspect.HTTP_CONNECT_TIMEOUT_S)
+    assert int(opts["GDAL_HTTP_LOW_SPEED_TIME"]) == int(inspect.HTTP_READ_TIMEOUT_S)
+    assert int(opts["GDAL_HTTP_LOW_SPEED_LIMIT"]) == 1
+
+
+def test_a_silent_image_server_fails_the_open_instead_of_holding_it(
+    silent_server: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the options as gdal_env sets them, each timeout shortened to a second or two
+    shorter = {"GDAL_HTTP_LOW_SPEED_TIME": 1, "GDAL_HTTP_CONNECTTIMEOUT": 2}
+    short = {k: shorter.get(k, v) for k, v in inspect._GDAL_OPTIONS.items()}
+    monkeypatch.setattr(inspect, "_GDAL_OPTIONS", short)
+
+    def open_remote() -> None:
+        with inspect.gdal_env(), rasterio.open(f"/vsicurl/{silent_server}/yard.tif"):
+            pass
+
+    with pytest.raises(RasterioIOError):
+        finished(open_remote)
