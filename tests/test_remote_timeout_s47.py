@@ -5,11 +5,15 @@ the connection and never answered held them forever."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import rasterio
 from rasterio.errors import RasterioIOError
 
 from railwatch.imagery import inspect
+from test_stac import make_cog, site_db
+from test_stac_qa22_summary import item, run, stac_ids, write_items
 from test_walk_stac_gis_s47 import finished, silent_server  # noqa: F401  (a fixture)
 
 
@@ -36,3 +40,25 @@ def test_a_silent_image_server_fails_the_open_instead_of_holding_it(
 
     with pytest.raises(RasterioIOError):
         finished(open_remote)
+
+
+def test_a_cloud_cover_written_as_a_string_is_read_by_max_cloud(
+    tmp_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``"eo:cloud_cover": "85"`` passed ``--max-cloud 40`` unread (the STAC walk found
+    it): only numbers were compared. A number written as a string is read as one; text
+    that is no number is kept, as an item without a cloud cover is."""
+    for k, name in enumerate("abc"):
+        make_cog(tmp_path / f"{name}.tif", k)
+    cloudy = item("cloudy", "a.tif")
+    cloudy["properties"]["eo:cloud_cover"] = "85"
+    fair = item("fair", "b.tif")
+    fair["properties"]["eo:cloud_cover"] = "12.5"
+    vague = item("vague", "c.tif")
+    vague["properties"]["eo:cloud_cover"] = "low"
+    url = write_items(tmp_path / "items.json", [cloudy, fair, vague])
+    db = site_db(tmp_db_url)
+    code, text = run(tmp_db_url, url, capsys, "--max-cloud", "40")
+    assert code == 0, text
+    assert "cloud cover 85% above --max-cloud 40" in text
+    assert stac_ids(db) == ["fair", "vague"]

@@ -49,6 +49,7 @@ from railwatch.imagery.inspect import (
     HTTP_READ_TIMEOUT_S,
     UnsupportedFormatError,
     crs_text,
+    float_or_none,
     gdal_path,
     is_remote,
     item_band_scaling,
@@ -901,9 +902,11 @@ def _register(
                 {"file": name, "reason": f"acquired {acquired:%Y-%m-%d %H:%M} UTC, {bound}"}
             )
             return
-        cloud = item.properties.get("eo:cloud_cover")
+        # a number, or one written as a string ("12"), which passed --max-cloud unread
+        # before session 47
+        cloud = float_or_none(item.properties.get("eo:cloud_cover"))
         max_cloud = filters.max_cloud
-        if max_cloud is not None and isinstance(cloud, int | float) and cloud > max_cloud:
+        if max_cloud is not None and cloud is not None and cloud > max_cloud:
             summary.skipped.append(
                 {"file": name, "reason": f"cloud cover {cloud:g}% above --max-cloud {max_cloud:g}"}
             )

@@ -459,7 +459,7 @@ def inspect_scene(
     if eight_bit is not None:
         metadata["eight_bit_values"] = eight_bit
     if "CLOUDCOVER" in imagery_tags:
-        metadata["cloud_cover"] = _float_or_none(imagery_tags["CLOUDCOVER"])
+        metadata["cloud_cover"] = float_or_none(imagery_tags["CLOUDCOVER"])
     metadata.update(sidecar.metadata)
     if declared is not None:
         metadata[ITEM_SCALING_KEY] = declared
@@ -2295,10 +2295,10 @@ def parse_stac_item(doc: Mapping[str, Any], where: Path, image: str | None = Non
         ("view_angle", "off_nadir"),  # Planet
         ("gsd", "stac_gsd"),
     ):
-        value = _float_or_none(props.get(src))
+        value = float_or_none(props.get(src))
         if value is not None and dst not in meta:
             meta[dst] = value
-    planet_cloud = _float_or_none(props.get("cloud_cover"))
+    planet_cloud = float_or_none(props.get("cloud_cover"))
     if planet_cloud is not None and "cloud_cover" not in meta:
         meta["cloud_cover"] = planet_cloud * 100.0 if planet_cloud <= 1.0 else planet_cloud
     for key in ("platform", "constellation", "satellite_id", "item_type", "provider"):
@@ -2533,7 +2533,9 @@ def _acquisition(
     )
 
 
-def _float_or_none(value: Any) -> float | None:
+def float_or_none(value: Any) -> float | None:
+    """``value`` as a finite float (numbers, and numbers written as strings, as some STAC
+    items and sidecars write ``eo:cloud_cover``), else None (booleans, NaN, text)."""
     if isinstance(value, bool):
         return None
     try:
