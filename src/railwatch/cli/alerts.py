@@ -15,7 +15,6 @@ from railwatch.cli._common import (
     print_json,
     print_table,
 )
-from railwatch.limits import parse_time
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
 
@@ -143,6 +142,7 @@ def list_alerts(
         check_min_severity,
         check_series,
         check_when_range,
+        parse_changed_since,
         parse_kinds,
         parse_when,
     )
@@ -155,17 +155,14 @@ def list_alerts(
     check_when_range(since_at, until_at, ("--since", "--until"))
     # when the alert was stored, not its image's day (2026-12-07, session 47: a daily job
     # had only --since, and the alerts of an image delivered days late were never listed)
-    changed_at = (
-        None
-        if changed_since is None
-        else parse_time(changed_since, "--changed-since", "ISO 8601, e.g. 2026-12-06T06:30:00Z")
-    )
+    changed_at = parse_changed_since(changed_since, "--changed-since")
     filters = AlertFilter(
         since=since_at,
         until=until_at,
         min_severity=min_severity,
         cls=cls,
         kinds=parse_kinds(kind or [], "--kind"),
+        changed_since=changed_at,
     )
     offsets: dict[int, timedelta] = {}
     rows = []
@@ -175,8 +172,6 @@ def list_alerts(
         for a in repo.list_alerts(
             s, site, active_only=not include_retired, open_only=unacked, filters=filters
         ):
-            if changed_at is not None and a.updated_at < changed_at:
-                continue
             if a.site_id not in offsets:
                 offsets[a.site_id] = site_utc_offset(a.site)
             rows.append(_row(a, alert_day(a.when, offsets[a.site_id])))
@@ -184,7 +179,7 @@ def list_alerts(
         print_json(rows)
         return
     if not rows:
-        filtered = unacked or filters.narrows or changed_at is not None
+        filtered = unacked or filters.narrows
         console.print(
             "No alerts"
             + (" matching the filters." if filtered else ".")

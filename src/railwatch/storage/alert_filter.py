@@ -37,6 +37,7 @@ __all__ = [
     "check_min_severity",
     "check_series",
     "check_when_range",
+    "parse_changed_since",
     "parse_kinds",
     "parse_when",
 ]
@@ -58,13 +59,18 @@ class AlertFilter:
     :class:`~datetime.datetime` an instant (both ends included); ``min_severity``: a
     severity of :data:`railwatch.analysis.types.SEVERITIES`, the alerts from it up;
     ``cls``: one series (``all``, ``covered`` or a car class); ``kinds``: the alert kinds
-    kept (:data:`railwatch.analysis.types.ALERT_KINDS`; empty: every kind)."""
+    kept (:data:`railwatch.analysis.types.ALERT_KINDS`; empty: every kind);
+    ``changed_since``: an aware instant, the alerts `railwatch analyze` stored (raised,
+    or changed: another count, explanation, severity or image) at or after it, whatever
+    day their image is of (a daily job's "new alerts", those of images delivered late
+    too; 2026-12-07, session 47)."""
 
     since: datetime | date | None = None
     until: datetime | date | None = None
     min_severity: str = "info"
     cls: str | None = None
     kinds: tuple[str, ...] = ()
+    changed_since: datetime | None = None
 
     @property
     def narrows(self) -> bool:
@@ -75,6 +81,7 @@ class AlertFilter:
             or self.min_severity != "info"
             or self.cls is not None
             or bool(self.kinds)
+            or self.changed_since is not None
         )
 
 
@@ -87,6 +94,14 @@ def parse_when(text: str | None, what: str) -> datetime | date | None:
         return None
     at = parse_time(text, what, WHEN_EXPECTED)
     return at.date() if _DAY_ONLY.fullmatch(text.strip()) else at
+
+
+def parse_changed_since(text: str | None, what: str) -> datetime | None:
+    """A ``changed_since`` (the value of ``what``): an aware UTC instant, a date alone
+    being its midnight UTC (:func:`railwatch.limits.parse_time`); None when not given."""
+    if text is None:
+        return None
+    return parse_time(text, what, "ISO 8601, e.g. 2026-12-06T06:30:00Z")
 
 
 def check_when_range(
@@ -210,6 +225,8 @@ def alert_conditions(
         cond.append(Alert.when >= filters.since)
     if isinstance(filters.until, datetime):
         cond.append(Alert.when <= filters.until)
+    if filters.changed_since is not None:
+        cond.append(Alert.updated_at >= filters.changed_since)
     since_day = None if isinstance(filters.since, datetime) else filters.since
     until_day = None if isinstance(filters.until, datetime) else filters.until
     if since_day is not None or until_day is not None:

@@ -19,6 +19,7 @@ from railwatch.storage.alert_filter import (
     check_min_severity,
     check_series,
     check_when_range,
+    parse_changed_since,
     parse_kinds,
     parse_when,
 )
@@ -149,6 +150,18 @@ def alert_filters(
             "(kind=record,shift). As `railwatch alerts --kind`.",
         ),
     ] = None,
+    changed_since: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only alerts stored at or after this instant (a date and time; "
+            "without a zone, UTC): raised by an analysis, or changed by one (another count, "
+            "explanation, severity or image), whatever day their image is of; a client that "
+            "polls gives the time of its previous poll to see each new alert once, those of "
+            "images delivered late too (`since` is the image's day). As `railwatch alerts "
+            "--changed-since`.",
+        ),
+    ] = None,
 ) -> AlertFilter:
     """Dependency: an alert list's filters, read by the CLI's rules
     (:mod:`railwatch.storage.alert_filter`, session 35); a bad value is a 422 naming the
@@ -169,12 +182,20 @@ def alert_filters(
     read("min_severity", min_severity, lambda: check_min_severity(min_severity, "min_severity"))
     read("class", cls, lambda: check_series(cls, "class"))
     kinds = read("kind", kind, lambda: parse_kinds(kind or [], "kind"))
+    changed_at = read(
+        "changed_since", changed_since, lambda: parse_changed_since(changed_since, "changed_since")
+    )
     if not errors:
         read("until", until, lambda: check_when_range(since_at, until_at, ("since", "until")))
     if errors:
         raise RequestValidationError(errors)
     return AlertFilter(
-        since=since_at, until=until_at, min_severity=min_severity, cls=cls, kinds=kinds or ()
+        since=since_at,
+        until=until_at,
+        min_severity=min_severity,
+        cls=cls,
+        kinds=kinds or (),
+        changed_since=changed_at,
     )
 
 
