@@ -584,13 +584,29 @@ def _say_image_problems(img: Path, judged: FileQuality, total: int) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    if judged.data < DATA_NOTE_BELOW:
-        err_console.print(
-            f"note: {escape(img.name)}: only {judged.data:.0%} of the image holds data (the "
-            f"rest is no data or black fill): the count, {cars}, is of that part.",
-            highlight=False,
-            soft_wrap=True,
-        )
+    _say_data_share(img, judged.data, total)
+
+
+def _say_data_share(img: Path, share: float | None, total: int) -> None:
+    """On stderr, when under :data:`DATA_NOTE_BELOW` of an image counted car by car holds
+    data: the count is of that part, and no data near cars lowers it. Said of images the
+    quality judgement cannot read too (no CRS, a rotated grid: from the pixels the
+    detector read, :attr:`~railwatch.detect.api.DetectionResult.data_share`), which said
+    nothing until 2026-12-07 (session 47: Muttenz turned by 30 degrees as a PNG, 47 % of
+    it no-data corners)."""
+    if share is None or share >= DATA_NOTE_BELOW:
+        return
+    cars = f"{total} railcar{plural_s(total)}"
+    err_console.print(
+        f"note: {escape(img.name)}: only {share:.0%} of the image holds data (the rest is "
+        f"no data or black fill): the count, {cars}, is of that part. No data within about "
+        "100 m of cars also lowers the detector's confidence in them: the real Muttenz "
+        "yard framed by no data read 20 boxes where it reads 23 without "
+        '(docs/detection.md, "Turned and resampled"): a copy with image all round the '
+        "yard reads it better.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _read_enough(share: float | None) -> bool:
@@ -946,6 +962,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     if judged is not None:
         _say_image_problems(img, judged, result.total)
         _say_not_clear(img, judged, result.total, result.gsd)
+    elif result.method == "objects":
+        # no CRS (PNG, JPEG) or a rotated grid: the share the detector read (session 47)
+        _say_data_share(img, result.data_share, result.total)
     if result.off_track:
         _say_off_track(img, result.off_track, result.total)
     if result.coarse is not None and result.coarse.grey:
@@ -1012,6 +1031,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         # session 45: the share of the image with data, and what makes it unusable
         extra["data_share"] = round(judged.data, 3)
         extra["quality_problems"] = list(judged.problems)
+    elif result.data_share is not None:  # no CRS, a rotated grid (session 47)
+        extra["data_share"] = round(result.data_share, 3)
     if result.off_track is not None:  # 0.3-1.5 m with --tracks (session 44); not "tracks",
         # which a truth file holds as lines
         extra["off_track"] = result.off_track
@@ -1133,8 +1154,14 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         else judged.mask,
         # 0.3-1.5 m (session 45): the share of the image's pixels with data (not no
         # data, not black fill), and what makes it unusable whatever its cloud (blank or
-        # too dark, under-exposed, upsampled); None / [] where not judged
-        "data_share": None if judged is None else round(judged.data, 3),
+        # too dark, under-exposed, upsampled); None / [] where not judged; where not
+        # judged (no CRS, a rotated grid) the share of the pixels the detector read with
+        # data (session 47)
+        "data_share": round(judged.data, 3)
+        if judged is not None
+        else None
+        if result.data_share is None
+        else round(result.data_share, 3),
         "quality_problems": [] if judged is None else list(judged.problems),
         "by_class": dict(result.counts),
         # covered loads are told car by car only: unknown (None) from occupied length or
@@ -1360,7 +1387,9 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
         err_console.print(
             f"[dim]note: {escape(img.name)}: --gsd {check.given:g} not checked against the rails: "
             f"{s.reason}. The detector needs the scale to about ±10 % (20 % too small lost "
-            "a third of the cars on simulated yards): make sure of it.[/]",
+            "a third of the cars on simulated yards): make sure of it (the source's stated "
+            "resolution, a known length in the image, or `railwatch scale` on a finer copy "
+            "of it).[/]",
             highlight=False,
         )
         return

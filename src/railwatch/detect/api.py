@@ -207,6 +207,13 @@ class DetectionResult:
     #: and why, as :func:`railwatch.imagery.inspect.alpha_as_data` judges it; None when
     #: there is none. ``railwatch detect`` warns of it (2026-12-07, session 46).
     alpha_as_data: tuple[int, str] | None = None
+    #: For objects (0.3-1.5 m): the share of the image's pixels that hold data (not no
+    #: data, transparency or black fill), by the masks its tiles were read with, from a
+    #: regular sample of at most :data:`DATA_SHARE_SAMPLES` pixels; None for a coarse
+    #: result. ``railwatch detect`` says it for images its quality judgement cannot read
+    #: (no CRS: PNG, JPEG; a rotated grid), which said nothing of no data until
+    #: 2026-12-07 (session 47).
+    data_share: float | None = None
 
     @property
     def total(self) -> int:
@@ -899,18 +906,61 @@ def window_valid(
     return None if valid.all() else valid
 
 
-class _DataCheck:
-    """A :data:`TileReader` that remembers whether any window it read held a valid pixel."""
+#: Pixels sampled (at most) for :attr:`DetectionResult.data_share`: one in the middle of
+#: each cell of a regular grid over the image.
+DATA_SHARE_SAMPLES = 1_000_000
 
-    def __init__(self, read: TileReader) -> None:
+
+class _DataCheck:
+    """A :data:`TileReader` that remembers whether any window it read held a valid pixel
+    and, for an image of ``width`` x ``height`` pixels, which pixels of a regular grid of
+    at most :data:`DATA_SHARE_SAMPLES` held data (:attr:`data_share`; 2026-12-07,
+    session 47). Windows may overlap: a pixel read twice is the same pixel."""
+
+    def __init__(self, read: TileReader, width: int = 0, height: int = 0) -> None:
         self._read = read
         self.saw_data = False
+        step = max(1, math.ceil(math.sqrt(width * height / DATA_SHARE_SAMPLES)))
+        self._step, self._first = step, step // 2
+        rows = len(range(self._first, height, step))
+        cols = len(range(self._first, width, step))
+        #: 0 not read, 1 no data, 2 data
+        self._seen = np.zeros((rows, cols), np.uint8)
 
     def __call__(self, win: Window) -> tuple[np.ndarray, np.ndarray | None]:
         img, valid = self._read(win)
         if not self.saw_data and (valid is None or bool(valid.any())):
             self.saw_data = True
+        self._note(win, valid)
         return img, valid
+
+    def _cells(self, off: int, length: int, n: int) -> tuple[int, int]:
+        """The grid cells ``[a, b)`` whose sampled pixel lies in ``[off, off + length)``."""
+        s, first = self._step, self._first
+        a = max(0, -(-(off - first) // s))
+        b = min(n, -(-(off + length - first) // s))
+        return a, max(a, b)
+
+    def _note(self, win: Window, valid: np.ndarray | None) -> None:
+        r0, r1 = self._cells(win.row_off, win.height, self._seen.shape[0])
+        c0, c1 = self._cells(win.col_off, win.width, self._seen.shape[1])
+        if r0 == r1 or c0 == c1:
+            return
+        if valid is None:
+            self._seen[r0:r1, c0:c1] = 2
+            return
+        if valid.shape != (win.height, win.width):  # not this window's pixels: not noted
+            return
+        s, first = self._step, self._first
+        rows = np.arange(r0, r1) * s + first - win.row_off
+        cols = np.arange(c0, c1) * s + first - win.col_off
+        self._seen[r0:r1, c0:c1] = np.where(valid[np.ix_(rows, cols)], 2, 1)
+
+    @property
+    def data_share(self) -> float | None:
+        """The share of the pixels read that held data; None where none was read."""
+        read = int(np.count_nonzero(self._seen))
+        return None if read == 0 else int(np.count_nonzero(self._seen == 2)) / read
 
 
 @dataclass(frozen=True)
@@ -1436,7 +1486,11 @@ def _detect_file(
         own = _reader(
             ds, bands, scale, planar=planar or view is not None, radiometry=radiometry, masks=masks
         )
-        read = _DataCheck(own if view is None else _view_reader(ds, view, own, planar=planar))
+        read = _DataCheck(
+            own if view is None else _view_reader(ds, view, own, planar=planar),
+            ds.width if view is None else view.width,
+            ds.height if view is None else view.height,
+        )
         coarse: CoarseEstimate | None = None
         off_track: int | None = None
         clear_share: float | None = None
@@ -1498,6 +1552,7 @@ def _detect_file(
             )
         width, height = ds.width, ds.height
         as_data = alpha_as_data(ds)  # judged once per open dataset (cached)
+        data_share = read.data_share if method == "objects" else None
     if det is None and method == "objects":
         raise DetectionError("no detector available")
     return DetectionResult(
@@ -1526,4 +1581,5 @@ def _detect_file(
         clear_share=clear_share,
         quality_mask=mask_uri,
         alpha_as_data=as_data,
+        data_share=data_share,
     )

@@ -728,7 +728,7 @@ def _decide(
     coarsest = coarsest_measurable_m(rail_centres_m)
     if not with_pairs:
         return refuse(
-            "no rail pairs found (two thin parallel lines at least "
+            f"{NO_PAIRS} (two thin parallel lines at least "
             f"{MIN_SPACING_PX:g} px apart, continuous over {_STRIP_PX} px): the image shows "
             "no track, the rails are hidden (cars, snow, blur), or they are closer than "
             f"{MIN_SPACING_PX:g} px (coarser than about {coarsest:.2f} m per pixel)"
@@ -1003,6 +1003,10 @@ def rail_centres_for_gauge(gauge_mm: float) -> float:
     return gauge_mm / 1000.0 + RAIL_HEAD_M
 
 
+#: How the reason of a measurement that found no rail pair begins.
+NO_PAIRS = "no rail pairs found"
+
+
 @dataclass(frozen=True)
 class ScaleCheck:
     """A given ground sample distance checked against the rails (:func:`check_gsd`)."""
@@ -1010,6 +1014,24 @@ class ScaleCheck:
     given: float
     scale: RailScale
     tolerance: float
+
+    def __post_init__(self) -> None:
+        """Where no rail pair was found and the given scale is itself too coarse for the
+        rails to be measured, the reason says so, not the three causes the image alone
+        leaves open (2026-12-07, session 47: Muttenz area-averaged to 0.5 m, given
+        ``--gsd 0.5``, was told "the image shows no track, the rails are hidden (cars,
+        snow, blur), or they are closer than 4 px", of a yard of visible track)."""
+        s = self.scale
+        spacing = s.rail_centres_m / self.given if self.given > 0 else math.inf
+        if s.measured or not s.reason.startswith(NO_PAIRS) or spacing >= MIN_SPACING_PX:
+            return
+        reason = (
+            f"{NO_PAIRS} (at {self.given:g} m per pixel the two rails of a track are "
+            f"{spacing:.1f} px apart, closer than the {MIN_SPACING_PX:g} px their "
+            "measurement needs; it measures images finer than about "
+            f"{coarsest_measurable_m(s.rail_centres_m):.2f} m per pixel)"
+        )
+        object.__setattr__(self, "scale", replace(s, reason=reason))
 
     @property
     def disagrees(self) -> bool:
