@@ -444,7 +444,7 @@ def _say_check(check: SiteCheck) -> None:
     """The centreline check after an edit: each line that looks off its track (or two
     lines on one track) as a warning on stderr, as `railwatch process` says it, else
     that every line lies on its cars (session 42)."""
-    from railwatch.analysis.centrelines import MIN_CARS, OFF_M, check_warnings
+    from railwatch.analysis.centrelines import MIN_CARS, OFF_M, REACH_M, check_warnings
 
     said = check_warnings(check)
     for text in said:
@@ -464,11 +464,28 @@ def _say_check(check: SiteCheck) -> None:
             highlight=False,
         )
         return
+    # the lines not judged, named: a line drawn more than REACH_M off its track has no
+    # car near it either, and "2 of 4 lines" did not say which two to check (session 47)
+    unjudged = [line.index + 1 for line in check.check.lines if line.cars < MIN_CARS]
+    if unjudged:
+        which = (
+            f"line {unjudged[0]} had"
+            if len(unjudged) == 1
+            else f"lines {', '.join(map(str, unjudged[:-1]))} and {unjudged[-1]} had"
+        )
+        them = "it" if len(unjudged) == 1 else "them"
+        rest = (
+            f"; {which} fewer within {REACH_M:g} m, as a line drawn that far off its track "
+            f"would (or a track with few cars on those images): check {them} by eye on an "
+            "image of 1 m or finer"
+        )
+    else:
+        rest = ""
     console.print(
         f"Centrelines checked against the {check.check.cars} cars detected on the site's "
         f"{images}: none looks more than {OFF_M:g} m off its track ({judged} of "
         f"{plural(len(check.check.lines), 'line')} had at least {MIN_CARS} cars near them to "
-        "judge by).",
+        f"judge by{rest}).",
         highlight=False,
     )
 
