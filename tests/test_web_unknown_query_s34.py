@@ -118,6 +118,8 @@ def test_what_is_taken_is_what_the_openapi_document_declares(world: dict[str, An
         "min_severity",
         "class",
         "kind",
+        # session 47
+        "changed_since",
     }
     assert query_names(spec, "/api/scenes/{scene_id}", "get") == frozenset()
     assert query_names(spec, "/api/nothing", "get") is None

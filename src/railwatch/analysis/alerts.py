@@ -1480,10 +1480,21 @@ def _baseline_text(base: Baseline, d: float) -> str:
         )
     noise = ""
     if base.window_spread > 0:  # the spike test's pooled spread (session 43)
+        # what it was pooled with, in cars, and when that was the count floor, so (since
+        # 2026-12-07, session 47): "pooled with this site's own image-to-image variation of
+        # ±13 %" alone was said of a spread pooled with the floor, ±3.6 where the 13 % was
+        # ±1.6, and the spread could not be had by hand
         noise = (
             f", the window's own ±{_n(base.window_spread)} pooled with this site's own "
             f"image-to-image variation of ±{100 * base.series_noise:.0f} %"
         )
+        if base.pool_ref > base.pool_noise:
+            noise += (
+                f" (±{_n(base.pool_noise)} at this level) raised to ±{_n(base.pool_ref)}, "
+                f"the least a count of about {_n(base.centre)} varies by"
+            )
+        elif base.pool_ref > 0:
+            noise += f" (±{_n(base.pool_ref)} at this level)"
     elif base.series_noise > 0:
         noise = (
             f", from this site's own image-to-image variation of ±{100 * base.series_noise:.0f} %"
@@ -1649,8 +1660,15 @@ def _record(
     # "11.0× the record" of a record of 0 (the ratio is taken against at least 1 car)
     # was no ratio at all: below one car the explanation gives the two counts only
     times = f"{_times(ratio)} the record" if standing.value >= 1.0 else ""
+    against = f"a {scope} of {_n(standing.value)}"
+    if not short and standing.index < int(years_before(days[:i], days[i], n_years)):
+        # a rise's record measured against the record before the rise, set more than N
+        # years before this image: not this image's N-year record (until 2026-12-07,
+        # session 47, "230 railcars on 2024-06-17, against a 5-year record of 15 set on
+        # 2018-09-18")
+        against = f"the {scope} before this rise, {_n(standing.value)}"
     head = (
-        f"{obs.text(cls, length=length)}, against a {scope} of {_n(standing.value)} set on "
+        f"{obs.text(cls, length=length)}, against {against} set on "
         f"{_d(standing.day)}{whose(standing)}"
     )
     if short:
@@ -2235,7 +2253,7 @@ def quality_alerts(
                 tried = f"; {unusable} {were} unusable"
             text = (
                 f"No usable image of this site for {gap} days (from {_d(start)} until "
-                f"{_d(nxt)}{tried}); {usual}"
+                f"{_d(nxt)}{tried}); {usual}{_ended(severity, 'the usable image', nxt)}"
             )
             length, until = gap, _d(nxt)
         else:
@@ -2330,6 +2348,7 @@ def _count_silences(
             text = (
                 f"No image able to count cars for {g.gap} days (from {_d(start)} until "
                 f"{_d(nxt)}): {_presence_images(flags, unusable, ended=True)}; {last}; {usual}"
+                f"{_ended(severity, 'the count', nxt)}"
             )
             length, until = g.gap, _d(nxt)
         else:
@@ -2361,6 +2380,18 @@ def _count_silences(
             metrics["latest_image"] = _d(between[-1])
         alerts.append(_silence_alert(start, severity, when, text, metrics))
     return alerts
+
+
+def _ended(severity: str, what: str, day: date) -> str:
+    """Why a silence that has ended is one step lower (it said nothing of it until
+    2026-12-07, session 47: a silence of 54 days was 'info' without a word why)."""
+    why = (
+        f"it ended with {what} of {_d(day)} (a silence that has ended is one step lower "
+        "than one going on)"
+    )
+    if severity == "info":
+        return f" Info only: {why}."
+    return f" Severity lowered to {severity} because {why}."
 
 
 def _presence_images(flags: int, unusable: int, *, ended: bool) -> str:

@@ -51,6 +51,12 @@ class Baseline:
     #: The window's own (MAD) spread when the spike test pooled it with the series' noise
     #: (:func:`pooled_spike_spread`), else 0.
     window_spread: float = 0.0
+    #: What the window's spread was pooled with (0 when not pooled): the larger of the
+    #: series' noise in cars (``pool_noise``: noise x (centre + 1) x series_noise_factor)
+    #: and the count floor (an explanation named the series' noise alone until session 47,
+    #: also where the floor was larger).
+    pool_ref: float = 0.0
+    pool_noise: float = 0.0
 
     def z(self, value: float) -> float:
         """Robust z-score of a value against this baseline."""
@@ -627,15 +633,21 @@ def pooled_spike_spread(base: Baseline, noise: float | None, settings: AlertSett
     k = settings.spike_pool_images
     if k <= 0 or noise is None or noise <= 0 or base.centre < settings.spike_pool_min_centre:
         return base
-    ref = max(
-        spread_floor(base.centre, settings),
-        settings.series_noise_factor * noise * (base.centre + SEASON_OFFSET),
-    )
+    floor = spread_floor(base.centre, settings)
+    by_noise = settings.series_noise_factor * noise * (base.centre + SEASON_OFFSET)
+    ref = max(floor, by_noise)
     if base.spread <= ref:
         return base
     n = base.n_points
     pooled = math.sqrt((n * base.spread**2 + k * ref**2) / (n + k))
-    return replace(base, spread=pooled, series_noise=noise, window_spread=base.spread)
+    return replace(
+        base,
+        spread=pooled,
+        series_noise=noise,
+        window_spread=base.spread,
+        pool_ref=ref,
+        pool_noise=by_noise,
+    )
 
 
 @dataclass(frozen=True)

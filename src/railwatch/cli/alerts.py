@@ -299,8 +299,9 @@ def ack(
             else:  # before session 30 "nothing changed." though the mark was cleared
                 text += f"; it {seen}." if seen else "; nothing changed."
                 seen = ""
-        if seen:
-            text += f" It {seen}."
+        if seen:  # on a line of its own after notes listed one a line (it ended the
+            # last note's line until 2026-12-07, session 47: "...: still real It had changed")
+            text += ("\n" if "\n" in text else " ") + f"It {seen}."
         if as_json:
             print_json(_row(a, day))
             return
