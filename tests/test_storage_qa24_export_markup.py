@@ -76,4 +76,4 @@ def test_label_commands_say_their_folders_and_what_they_skipped(
     out = captured.out.rstrip().splitlines()
     assert out[0].endswith(f" into {train}")  # the path as it is, brackets included
     assert out[1] == "labels: 23 the detector's (unverified)"
-    assert "were left out (extra[a].png): " in captured.err, captured.err
+    assert "was left out (extra[a].png): " in captured.err, captured.err
