@@ -634,10 +634,12 @@ def _times_under(ratio: float, limit: float) -> str:
 
 
 def _every(n_days: float) -> str:
-    """How often, in words: "every day", "every 10 days" ("every 1 days" of a site imaged
-    daily before session 39)."""
-    days = round(float(n_days))
-    return "every day" if days == 1 else f"every {days} days"
+    """How often, in words: "every day", "every 10 days", "every 12.5 days" ("every 1
+    days" of a site imaged daily before session 39; a median gap of 12.5 days, the
+    middle of an even number of gaps, read "every 12 days" beside "more than 45 days",
+    3.6 times it, before session 47)."""
+    days = round(float(n_days) * 2) / 2
+    return "every day" if days == 1 else f"every {days:g} days"
 
 
 def _span(n_days: float) -> str:
