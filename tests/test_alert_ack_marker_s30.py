@@ -88,7 +88,7 @@ def test_analyze_says_how_many_acknowledged_alerts_changed(
     monkeypatch.setattr(store, "analyze_series", lambda *a, **k: [RECOUNTED])
     out = _run(db, capsys, "analyze", "tum")
     assert "1 updated" in out
-    assert "1 acknowledged alert(s) now say something else" in out
+    assert "1 acknowledged alert now says something else" in out
     assert "still acknowledged, marked" in out
     assert "railwatch alerts tum --unacked" in out and "railwatch alert ack ID" in out
     # nothing changed the second time: nothing said

@@ -822,13 +822,16 @@ def _analyze_db(
             # "1 acknowledged ones retired" until 2026-12-07 (session 45)
             f"{result.retired} acknowledged alert{plural_s(result.retired)} retired)."
             + (
-                f" {result.reopened} acknowledged alert(s) rose in severity and are "
-                "acknowledged no longer (their notes kept): see `railwatch alerts`."
+                f" {result.reopened} acknowledged alert{plural_s(result.reopened)} rose in "
+                f"severity and {'is' if result.reopened == 1 else 'are'} acknowledged no "
+                "longer (notes kept): see `railwatch alerts`."
                 if result.reopened
                 else ""
             )
             + (
-                f" {result.changed_since_ack} acknowledged alert(s) now say something else "
+                f" {result.changed_since_ack} acknowledged "
+                f"alert{plural_s(result.changed_since_ack)} now "
+                f"{'says' if result.changed_since_ack == 1 else 'say'} something else "
                 "(another count, explanation or image) at the same or a lower severity: "
                 f"still acknowledged, marked (`railwatch alerts {escape(site)} --unacked` "
                 "lists them with what was acknowledged; changed_since_ack in --json); "
