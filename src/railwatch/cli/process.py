@@ -393,9 +393,12 @@ def _say_eight_bit(db: Database, results: list[ProcessSummary]) -> None:
             else "hold 8-bit values in 16-bit or float files: most likely visual products, "
             "read as linear radiance (the default) they are"
         )
+        # the first ids only: a site of a visual product has hundreds (review, session 47)
+        shown = ", ".join(map(str, ids[:_RECOUNTS_SHOWN]))
+        more = f" and {n - _RECOUNTS_SHOWN} more" if n > _RECOUNTS_SHOWN else ""
         err_console.print(
             f"hint: {plural(n, 'unusable scene')} of {escape(r.site)} "
-            f"({', '.join(map(str, ids))}) {what} washed out and taken for snow or haze; "
+            f"({shown}{more}) {what} washed out and taken for snow or haze; "
             f"ingest {'it' if one else 'them'} again with --radiometry display, then run "
             "process again (`railwatch scene show ID` gives the reasons).",
             highlight=False,

@@ -1249,8 +1249,9 @@ def alpha_built_overviews(ds: Any) -> bool:
     :func:`data_view`) and the map tiles read black there. Told from the coarsest
     overview (every pixel where the band is 0 black in all the other bands, at least
     :data:`_ALPHA_OVR_MIN_ZEROS` of them) and confirmed on the file's own pixels under up
-    to :data:`_ALPHA_OVR_CHECKS` of them (some not black): a file black there itself (its
-    fill) reads the same either way. False for a file without overviews, read at an
+    to :data:`_ALPHA_OVR_CHECKS` of them (one whose pixels are mostly not black): a file
+    black there itself (its fill, with a few faint pixels at its edge that average to 0)
+    reads the same either way. False for a file without overviews, read at an
     overview level, or whose band labelled alpha is transparency."""
     try:
         return _overviews_judged[ds]
@@ -1297,7 +1298,11 @@ def _judge_overviews(ds: Any) -> bool:
             own = np.asarray(ds.read(others, window=win))
         except RasterioError:
             return False
-        if own.any():  # ground there, black in the overviews
+        # ground over most of the block, black in the overviews. A few faint pixels at
+        # the edge of a black fill (a rotated footprint's collar) average to 0 in
+        # overviews built as any others are: "any pixel" took those for alpha-built
+        # ones, and their overviews were left out (review, session 47)
+        if 2 * np.count_nonzero(own.any(axis=0)) > own.shape[1] * own.shape[2]:
             return True
     return False
 
@@ -1728,10 +1733,15 @@ def eight_bit_values(ds: Any) -> str | None:
     or more and the values over K span the upper half of 8 bits (their highest 128 to
     255): 8-bit values multiplied by a factor other than 257 (x4, up to 1020; x256, an
     8-bit image shifted into the high byte). Until 2026-12-07 (session 47) such a file
-    got no hint, and a clear simulated yard stored x4 read "snow covers 63 % of the site". Linear
-    12- or 16-bit sensor data is not: its values are not all multiples of one factor
-    (a sample of thousands of them has no common factor), nor, shifted into the high
-    bits, do they fit 8 bits over the factor. :func:`eight_bit_words` says it in words."""
+    got no hint, and a clear simulated yard stored x4 read "snow covers 63 % of the site".
+    Linear 12- or 16-bit sensor data mostly is not: its values are not all multiples of
+    one factor (a sample of thousands of them has no common factor; fewer than
+    :data:`_EIGHT_BIT_MIN_LEVELS` distinct values are not judged so), nor, shifted into
+    the high bits, do they fit 8 bits over the factor. Values alone cannot tell a dark
+    12-bit image shifted by 4 bits whose highest value is 128 to 255 (under 6 % of its
+    range) from an 8-bit one x16, nor reflectance kept in thousandths x10 (multiples of
+    10) from an 8-bit image x10: the hint says "if it is one" (review, session 47).
+    :func:`eight_bit_words` says it in words."""
     kind = np.dtype(ds.dtypes[0]).kind
     if kind not in "iuf" or np.dtype(ds.dtypes[0]).itemsize < 2:
         return None
@@ -1775,7 +1785,13 @@ def eight_bit_values(ds: Any) -> str | None:
     if not np.any(whole % 257):
         return "x257"
     factor = int(np.gcd.reduce(whole))
-    if factor >= 2 and _EIGHT_BIT_HALF <= int(whole.max()) // factor <= 255:
+    if (
+        factor >= 2
+        and _EIGHT_BIT_HALF <= int(whole.max()) // factor <= 255
+        # a few values share a factor by chance (1000 and 1004: "x4"); an 8-bit image
+        # holds dozens of levels (review, session 47)
+        and np.unique(whole).size >= _EIGHT_BIT_MIN_LEVELS
+    ):
         return f"x{factor}"
     return None
 
@@ -1784,6 +1800,9 @@ def eight_bit_values(ds: Any) -> str | None:
 #: :func:`eight_bit_values`' ``"xK"``): they reach the upper half of 8 bits, as an image
 #: encoded for the screen does; the sample of a dark 10-bit image shifted up (x64) does not.
 _EIGHT_BIT_HALF = 128
+#: Least number of distinct values of the sample for :func:`eight_bit_values`' ``"xK"``:
+#: fewer share a common factor too easily by chance (two values: about one time in 30).
+_EIGHT_BIT_MIN_LEVELS = 32
 
 
 def eight_bit_words(code: str) -> str:
