@@ -12,6 +12,9 @@ from railwatch.analysis.alerts import _every
 @pytest.mark.parametrize(
     ("gap", "words"),
     [
+        (0.2, "more than once a day"),
+        (0.5, "more than once a day"),
+        (0.8, "every day"),
         (1.0, "every day"),
         (1.2, "every day"),
         (7.0, "every 7 days"),

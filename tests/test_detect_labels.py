@@ -263,7 +263,7 @@ def test_errors_missing_image_unreadable_label_and_all_at_once(tmp_path: Path) -
     with pytest.raises(InputError) as err:
         load_labelled_dir(tmp_path)
     msg = str(err.value)
-    assert msg.startswith("2 problem(s)")
+    assert msg.startswith("2 problems")
     assert "gone.truth.geojson: no image gone.tif/.png/.jpg" in msg
     assert "broken.geojson: cannot read the label file" in msg
 

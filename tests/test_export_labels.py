@@ -168,7 +168,7 @@ def test_dota_errors_list_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_labels(root, "dota")
     msg = str(err.value)
-    assert "4 problem(s)" in msg
+    assert "4 problems" in msg
     assert "chip.txt:3: unknown class 'spaceship'" in msg
     assert "chip.txt:4: label outside the image" in msg
     assert "chip.txt:5: expected" in msg

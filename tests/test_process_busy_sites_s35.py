@@ -62,7 +62,7 @@ def test_a_held_site_is_left_out_and_the_others_are_processed(
     assert rows["a"]["busy"] is None and rows["c"]["busy"] is None
     err = " ".join(err.split())
     assert "site b not processed: site 'b' is being processed by another railwatch run" in err
-    assert "1 site(s) not processed, held by another railwatch run (b)" in err, err
+    assert "1 site not processed, held by another railwatch run (b)" in err, err
     assert "run process again for it once that run has finished" in err
     assert "has no scenes to process" not in err  # a held site is not an empty one
     assert "Traceback" not in err
@@ -95,7 +95,7 @@ def test_a_held_site_and_a_failed_scene_are_both_in_the_last_line(
     capsys.readouterr()
     assert main(["--db", url, "process", "a", "b"]) == 1
     err = " ".join(capsys.readouterr().err.split())
-    assert "1 site(s) not processed, held by another railwatch run (b)" in err, err
+    assert "1 site not processed, held by another railwatch run (b)" in err, err
     assert "and 1 scene of the others failed (listed above)" in err, err
 
 

@@ -62,3 +62,31 @@ def test_a_cloud_cover_written_as_a_string_is_read_by_max_cloud(
     assert code == 0, text
     assert "cloud cover 85% above --max-cloud 40" in text
     assert stac_ids(db) == ["fair", "vague"]
+
+
+def test_a_timeout_set_in_the_environment_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user on a slow link sets GDAL's own variables; gdal_env overrode them with its
+    30 s (session 47 review)."""
+    from railwatch.stac import gdal_http_env
+
+    monkeypatch.setenv("GDAL_HTTP_LOW_SPEED_TIME", "300")
+    with inspect.gdal_env():
+        opts = rasterio.env.getenv()
+    assert "GDAL_HTTP_LOW_SPEED_TIME" not in opts  # GDAL reads the environment's 300
+    assert int(opts["GDAL_HTTP_CONNECTTIMEOUT"]) == int(inspect.HTTP_CONNECT_TIMEOUT_S)
+    with gdal_http_env():
+        opts = rasterio.env.getenv()
+    assert "GDAL_HTTP_LOW_SPEED_TIME" not in opts
+
+
+def test_a_date_skip_gives_seconds_where_they_tell_the_two_apart(
+    tmp_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An image of 02:13:00 against --since 02:13:30 read "acquired ... 02:13 UTC, before
+    --since ... 02:13 UTC" (session 47 review)."""
+    make_cog(tmp_path / "a.tif", 1)
+    url = write_items(tmp_path / "items.json", [item("a", "a.tif")])  # 2023-10-01 02:13:00Z
+    site_db(tmp_db_url).dispose()
+    code, text = run(tmp_db_url, url, capsys, "--since", "2023-10-01T02:13:30Z")
+    assert code == 0, text
+    assert "acquired 2023-10-01 02:13:00 UTC, before --since 2023-10-01 02:13:30 UTC" in text

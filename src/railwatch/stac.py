@@ -47,6 +47,7 @@ from railwatch.imagery.inspect import (
     ALPHA_AS_DATA_KEY,
     HTTP_CONNECT_TIMEOUT_S,
     HTTP_READ_TIMEOUT_S,
+    USER_HTTP_OPTIONS,
     UnsupportedFormatError,
     crs_text,
     float_or_none,
@@ -253,6 +254,9 @@ def gdal_http_env(headers: Mapping[str, str] | None = None) -> Iterator[None]:
         "GDAL_HTTP_LOW_SPEED_TIME": max(1, math.ceil(HTTP_READ_TIMEOUT_S)),
         "GDAL_HTTP_LOW_SPEED_LIMIT": 1,
     }
+    for key in USER_HTTP_OPTIONS:  # the user's own (a slow link), as gdal_env keeps them
+        if key in os.environ:
+            options.pop(key, None)
     if hdrs:
         options["GDAL_HTTP_HEADERS"] = "\r\n".join(f"{k}: {v}" for k, v in hdrs.items())
     with rasterio.Env(**options):
@@ -893,13 +897,20 @@ def _register(
         if (since is not None and acquired < since) or (until is not None and acquired > until):
             # the bound it misses, as given (session 47: "outside the --since/--until
             # range" named neither)
+            # to the second where either has seconds ("02:13 UTC, before --since 02:13 UTC"
+            # for 02:13:10 against 02:13:30; session 47 review)
+            fmt = (
+                "%Y-%m-%d %H:%M:%S"
+                if acquired.second or (since is not None and since.second)
+                else "%Y-%m-%d %H:%M"
+            )
             bound = (
-                f"before --since {since:%Y-%m-%d %H:%M} UTC"
+                f"before --since {since.strftime(fmt)} UTC"
                 if since is not None and acquired < since
                 else f"after --until {until:%Y-%m-%d %H:%M:%S} UTC"
             )
             summary.skipped.append(
-                {"file": name, "reason": f"acquired {acquired:%Y-%m-%d %H:%M} UTC, {bound}"}
+                {"file": name, "reason": f"acquired {acquired.strftime(fmt)} UTC, {bound}"}
             )
             return
         # a number, or one written as a string ("12"), which passed --max-cloud unread

@@ -638,6 +638,8 @@ def _every(n_days: float) -> str:
     days" of a site imaged daily before session 39; a median gap of 12.5 days, the
     middle of an even number of gaps, read "every 12 days" beside "more than 45 days",
     3.6 times it, before session 47)."""
+    if n_days < 0.75:  # "every 0 days" of a site imaged several times a day (review)
+        return "more than once a day"
     days = round(float(n_days) * 2) / 2
     return "every day" if days == 1 else f"every {days:g} days"
 

@@ -116,7 +116,7 @@ def process(
         with progress_bar(transient=as_json) as bar:
             # Two rows: tasks finished on the cluster (Dask reports each future as the
             # scheduler completes it) and scenes recorded here, one transaction each.
-            computed = bar.add_task(f"{len(names)} site(s): tasks done on Dask", total=None)
+            computed = bar.add_task(f"{plural(len(names), 'site')}: tasks done on Dask", total=None)
             recorded = bar.add_task("scenes recorded", total=None)
 
             def on_task(event: TaskDone) -> None:
@@ -185,7 +185,7 @@ def process(
             else ""
         )
         raise RailwatchError(
-            f"{len(busy)} site(s) not processed, held by another railwatch run "
+            f"{plural(len(busy), 'site')} not processed, held by another railwatch run "
             f"({held}); the other sites were: run process again for "
             f"{'it' if len(busy) == 1 else 'them'} once that run has finished{also}"
         )

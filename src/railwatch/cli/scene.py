@@ -247,7 +247,8 @@ def show(
         f"  acquired    {data['acquired_at']} (from "
         f"{_DATE_SOURCE_WORDS.get(data['date_source'], data['date_source'])})",
         f"  sensor      {escape(data['sensor'] or '-')}",
-        f"  raster      {data['width']}x{data['height']} px, {data['band_count']} band(s) "
+        f"  raster      {data['width']}x{data['height']} px, "
+        f"{plural(data['band_count'], 'band')} "
         f"{data['dtype']}, gsd {data['gsd']:.3f} m, {escape(_short_crs(data['crs']))}",
         f"  coverage    {_pct(data['coverage'])} of the site"
         + (

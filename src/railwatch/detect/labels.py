@@ -66,7 +66,7 @@ import numpy as np
 
 from railwatch.detect.base import CAR_CLASSES
 from railwatch.detect.model_core import WORK_GSD, WorkBox
-from railwatch.errors import ImageryError, InputError
+from railwatch.errors import ImageryError, InputError, plural
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -315,7 +315,7 @@ class _Problems:
         more = len(self.items) - len(shown)
         tail = f" (and {more} more)" if more else ""
         raise InputError(
-            f"{len(self.items)} problem(s) with the labels in {root}{tail}; fix them and "
+            f"{plural(len(self.items), 'problem')} with the labels in {root}{tail}; fix them and "
             "run the command again: " + "; ".join(shown)
         )
 

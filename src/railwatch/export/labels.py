@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from railwatch.detect.base import ALL_CLASSES
-from railwatch.errors import InputError, os_reason
+from railwatch.errors import InputError, os_reason, plural
 from railwatch.export.geometry import box_from_quad
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class LabelErrors:
         more = len(self.items) - len(shown)
         tail = f" (and {more} more)" if more > 0 else ""
         raise InputError(
-            f"{len(self.items)} problem(s) in {what}{tail}: fix them and import again: "
+            f"{plural(len(self.items), 'problem')} in {what}{tail}: fix them and import again: "
             + "; ".join(shown)
         )
 

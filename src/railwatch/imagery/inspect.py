@@ -65,7 +65,10 @@ from railwatch.imagery.scan import PICTURE_SUFFIXES
 __all__ = [
     "ALPHA_AS_DATA_KEY",
     "DATE_ONLY_KEY",
+    "HTTP_CONNECT_TIMEOUT_S",
+    "HTTP_READ_TIMEOUT_S",
     "ITEM_SCALING_KEY",
+    "USER_HTTP_OPTIONS",
     "CorruptImageError",
     "EmptyImageError",
     "MissingCRSError",
@@ -84,6 +87,7 @@ __all__ = [
     "data_mask",
     "data_view",
     "file_sha256",
+    "float_or_none",
     "gdal_env",
     "gdal_path",
     "georeferencing_problem",
@@ -203,6 +207,14 @@ class SceneInfo:
 HTTP_CONNECT_TIMEOUT_S = 10.0
 HTTP_READ_TIMEOUT_S = 30.0
 
+#: The GDAL HTTP options of :data:`_GDAL_OPTIONS` a user may set in the environment
+#: instead (a slower link wants longer timeouts): GDAL reads them from there.
+USER_HTTP_OPTIONS = (
+    "GDAL_HTTP_CONNECTTIMEOUT",
+    "GDAL_HTTP_LOW_SPEED_TIME",
+    "GDAL_HTTP_LOW_SPEED_LIMIT",
+)
+
 _GDAL_OPTIONS: dict[str, Any] = {
     "GDAL_CACHEMAX": 128 * 1024 * 1024,
     # a server that stops sending fails the read instead of holding it forever (s47)
@@ -248,7 +260,10 @@ def gdal_env(*, read_dir: bool = False) -> rasterio.Env:
     import json
     import os
 
-    options = dict(_GDAL_OPTIONS)
+    # a timeout the user set in the environment (a slow link) is kept (session 47 review)
+    options = {
+        k: v for k, v in _GDAL_OPTIONS.items() if k not in USER_HTTP_OPTIONS or k not in os.environ
+    }
     if not read_dir:
         options["GDAL_DISABLE_READDIR_ON_OPEN"] = "EMPTY_DIR"
     headers = os.environ.get("RAILWATCH_STAC_HEADERS", "").strip()
@@ -1729,18 +1744,20 @@ def eight_bit_values(ds: Any) -> str | None:
     fractions), NaN and infinities left out (2026-12-07, session 46: such a file got no
     hint and every scene of it read "snow covers 70 % of the site").
 
-    ``"xK"`` (e.g. ``"x4"``) when every value is a multiple of one whole factor K of 2
-    or more and the values over K span the upper half of 8 bits (their highest 128 to
-    255): 8-bit values multiplied by a factor other than 257 (x4, up to 1020; x256, an
-    8-bit image shifted into the high byte). Until 2026-12-07 (session 47) such a file
-    got no hint, and a clear simulated yard stored x4 read "snow covers 63 % of the site".
+    ``"xK"`` (e.g. ``"x4"``) when every value is a multiple of one factor K, a power of
+    two from 2 (a bit shift), and the values over K span the upper half of 8 bits (their
+    highest 128 to 255): 8-bit values multiplied by a factor other than 257 (x4, up to
+    1020; x256, an 8-bit image shifted into the high byte). Until 2026-12-07 (session 47)
+    such a file got no hint, and a clear simulated yard stored x4 read "snow covers 63 %
+    of the site".
     Linear 12- or 16-bit sensor data mostly is not: its values are not all multiples of
     one factor (a sample of thousands of them has no common factor; fewer than
     :data:`_EIGHT_BIT_MIN_LEVELS` distinct values are not judged so), nor, shifted into
     the high bits, do they fit 8 bits over the factor. Values alone cannot tell a dark
     12-bit image shifted by 4 bits whose highest value is 128 to 255 (under 6 % of its
-    range) from an 8-bit one x16, nor reflectance kept in thousandths x10 (multiples of
-    10) from an 8-bit image x10: the hint says "if it is one" (review, session 47).
+    range) from an 8-bit one x16: the hint says "if it is one" (review, session 47;
+    reflectance kept in thousandths, multiples of 10, read "x10" until K had to be a
+    power of two).
     :func:`eight_bit_words` says it in words."""
     kind = np.dtype(ds.dtypes[0]).kind
     if kind not in "iuf" or np.dtype(ds.dtypes[0]).itemsize < 2:
@@ -1787,6 +1804,9 @@ def eight_bit_values(ds: Any) -> str | None:
     factor = int(np.gcd.reduce(whole))
     if (
         factor >= 2
+        # a power of two, as a bit shift makes it (x4, x16, x256): reflectance kept in
+        # thousandths, multiples of 10 when rounded so, read "x10" (session 47 review)
+        and factor & (factor - 1) == 0
         and _EIGHT_BIT_HALF <= int(whole.max()) // factor <= 255
         # a few values share a factor by chance (1000 and 1004: "x4"); an 8-bit image
         # holds dozens of levels (review, session 47)
