@@ -5,9 +5,7 @@ the API, which a dashboard or a mailer polls, had no way to ask for the new aler
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,25 +13,12 @@ import pytest
 pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import update
 
-from railwatch.settings import Settings
 from railwatch.storage import Database, repo
 from railwatch.storage.alert_filter import AlertFilter
 from railwatch.storage.models import Alert
-from railwatch.web.app import create_app
-from test_web_alerts_cli_s33 import TOKEN, _raise_again
-from web_db import populate
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db = Database(f"sqlite:///{tmp_path / 'web.db'}")
-    ids = populate(db, tmp_path / "img")
-    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
-    yield {**ids, "db": db, "client": TestClient(create_app(settings, db))}
-    db.dispose()
+from test_web_alerts_cli_s33 import _raise_again, world  # noqa: F401  (a fixture)
 
 
 def _stored_at(db: Database, when: datetime) -> None:
@@ -41,7 +26,9 @@ def _stored_at(db: Database, when: datetime) -> None:
         s.execute(update(Alert).values(updated_at=when))
 
 
-def test_the_api_and_the_repo_list_the_alerts_stored_since(world: dict[str, Any]) -> None:
+def test_the_api_and_the_repo_list_the_alerts_stored_since(
+    world: dict[str, Any],  # noqa: F811
+) -> None:
     db: Database = world["db"]
     client: TestClient = world["client"]
     site = world["site"]
@@ -64,7 +51,7 @@ def test_the_api_and_the_repo_list_the_alerts_stored_since(world: dict[str, Any]
         assert len(repo.list_alerts(s, site, filters=AlertFilter(changed_since=long_ago))) == 1
 
 
-def test_a_bad_changed_since_is_a_422_naming_it(world: dict[str, Any]) -> None:
+def test_a_bad_changed_since_is_a_422_naming_it(world: dict[str, Any]) -> None:  # noqa: F811
     r = world["client"].get("/api/alerts", params={"changed_since": "yesterday"})
     assert r.status_code == 422, r.text
     assert "changed_since" in r.text
