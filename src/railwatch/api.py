@@ -660,15 +660,16 @@ def _refuse_table(items: object, what: str, columns: tuple[str, str]) -> None:
 
 
 def _when(value: object, where: str) -> date | datetime:
+    missing = f"{where}: the date is missing (NaT): give it, or leave the line out"
     if type(value).__name__ == "datetime64" and hasattr(value, "astype"):  # NumPy's
         stamp: Any = value
         unit = "datetime64[D]" if str(stamp.dtype).endswith("[D]") else "datetime64[us]"
         value = stamp.astype(unit).item()  # a date or a naive (UTC) datetime; None for NaT
         if value is None:
-            raise InputError(f"{where}: the date is missing (NaT): give it, or leave the line out")
+            raise InputError(missing)
     if isinstance(value, date):
         if value != value:  # pandas' NaT, a datetime unequal to itself
-            raise InputError(f"{where}: the date is missing (NaT): give it, or leave the line out")
+            raise InputError(missing)
         return value
     if isinstance(value, str):
         text = value.strip()

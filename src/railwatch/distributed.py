@@ -1038,10 +1038,12 @@ def _recorded_before(done: int, total: int) -> str:
     """How far a run that stopped got: "3 scenes were recorded before this, the 2 others
     were left as they were" (it said "scene(s)" and "the 1 others" until session 47)."""
     left = total - done
-    rest = "the 1 other was left as it was" if left == 1 else f"the {left} others were left"
-    return f"{plural(done, 'scene')} {'was' if done == 1 else 'were'} recorded before this, " + (
-        rest if left == 1 else f"{rest} as they were"
+    rest = (
+        "the 1 other was left as it was"
+        if left == 1
+        else f"the {left} others were left as they were"
     )
+    return f"{plural(done, 'scene')} {'was' if done == 1 else 'were'} recorded before this, {rest}"
 
 
 class _WorkerDeaths:

@@ -47,14 +47,15 @@ from railwatch.imagery.inspect import (
     ALPHA_AS_DATA_KEY,
     HTTP_CONNECT_TIMEOUT_S,
     HTTP_READ_TIMEOUT_S,
-    USER_HTTP_OPTIONS,
     UnsupportedFormatError,
     crs_text,
     float_or_none,
+    gdal_options,
     gdal_path,
     is_remote,
     item_band_scaling,
     local_path,
+    open_quietly,
     remote_access_hint,
     split_at_antimeridian,
     stac_band_names,
@@ -238,28 +239,16 @@ def stac_headers(headers: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @contextmanager
 def gdal_http_env(headers: Mapping[str, str] | None = None) -> Iterator[None]:
-    """A GDAL environment for remote COG reads: no directory listing on open, a bounded
-    block cache, the STAC headers (``GDAL_HTTP_HEADERS``), and a request that receives
-    nothing for :data:`HTTP_READ_TIMEOUT_S` seconds fails instead of waiting forever."""
+    """A GDAL environment for remote COG reads: railwatch's options
+    (:func:`~railwatch.imagery.inspect.gdal_options`: no directory listing on open, a
+    bounded block cache), the STAC headers (``GDAL_HTTP_HEADERS``; an invalid
+    ``RAILWATCH_STAC_HEADERS`` is an error here), a request that receives nothing for
+    :data:`HTTP_READ_TIMEOUT_S` seconds fails instead of waiting forever, and a failed
+    request is tried again (3 times, 1 s apart)."""
     import rasterio
 
-    hdrs = stac_headers(headers)
-    options: dict[str, Any] = {
-        "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
-        "GDAL_CACHEMAX": 128 * 1024 * 1024,
-        "GDAL_HTTP_MAX_RETRY": 3,
-        "GDAL_HTTP_RETRY_DELAY": 1,
-        # a server that stops sending fails the read (session 47: it hung forever)
-        "GDAL_HTTP_CONNECTTIMEOUT": max(1, math.ceil(HTTP_CONNECT_TIMEOUT_S)),
-        "GDAL_HTTP_LOW_SPEED_TIME": max(1, math.ceil(HTTP_READ_TIMEOUT_S)),
-        "GDAL_HTTP_LOW_SPEED_LIMIT": 1,
-    }
-    for key in USER_HTTP_OPTIONS:  # the user's own (a slow link), as gdal_env keeps them
-        if key in os.environ:
-            options.pop(key, None)
-    if hdrs:
-        options["GDAL_HTTP_HEADERS"] = "\r\n".join(f"{k}: {v}" for k, v in hdrs.items())
-    with rasterio.Env(**options):
+    options = gdal_options(headers=stac_headers(headers), timeouts=_timeout())
+    with rasterio.Env(**options, GDAL_HTTP_MAX_RETRY=3, GDAL_HTTP_RETRY_DELAY=1):
         yield
 
 
@@ -1742,7 +1731,7 @@ def _say_masks_left_out(summary: IngestSummary, name: str, item: Any) -> None:
             else "so `railwatch process` estimates the clouds from the pixels"
         )
     )
-    entry[field] = f"{entry[field]}; {note}" if entry.get(field) else note
+    _append(entry, field, note)
 
 
 def _mask_href(item: Any) -> str | None:
@@ -2069,9 +2058,13 @@ def _add_warning(summary: IngestSummary, name: str, note: str) -> None:
     """Add ``note`` to the ``warning`` of the new item ``name``'s entry (printed by the
     summary, and in ``--json``), if it was just ingested."""
     entry = summary.ingested[-1] if summary.ingested else None
-    if entry is None or entry["file"] != name:
-        return
-    entry["warning"] = f"{entry['warning']}; {note}" if entry.get("warning") else note
+    if entry is not None and entry["file"] == name:
+        _append(entry, "warning", note)
+
+
+def _append(entry: dict[str, Any], field: str, note: str) -> None:
+    """``note`` added to ``entry[field]`` (after what it holds, "; " between)."""
+    entry[field] = f"{entry[field]}; {note}" if entry.get(field) else note
 
 
 def _say_alpha_as_data(summary: IngestSummary, name: str, info: Any) -> None:
@@ -2309,18 +2302,6 @@ def index_nodata_reason(value: float) -> str:
     )
 
 
-def _open_quietly(path: str) -> Any:
-    """``rasterio.open(path)`` without rasterio's ``NotGeoreferencedWarning``, which
-    printed its source line above the summary (2026-12-07, session 47): a file without a
-    CRS fails its item with the reason (:func:`_georeference_hint`)."""
-    import rasterio
-    from rasterio.errors import NotGeoreferencedWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        return rasterio.open(path)
-
-
 def _georeference_hint(item: Any, width: int, height: int, path: str) -> str:
     """What to do with an image without a CRS: where the item declares its CRS
     (``proj:code``, ``proj:epsg``) and a north-up ``proj:transform``, the command that
@@ -2379,7 +2360,7 @@ def _scene_info(
             "asset with --asset"
         )
     try:
-        with _open_quietly(path) as src:
+        with open_quietly(path) as src:  # no CRS: said below, in the item's reason
             if src.crs is None:
                 raise ImageryError(
                     f"{href} has no CRS: it cannot be placed on the site; "

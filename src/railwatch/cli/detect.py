@@ -1229,17 +1229,15 @@ def _gsd_from_rails(img: Path, scale: RailScale, auto: bool) -> float:
 
 
 def _open_quietly(img: Path) -> Any:
-    """``img`` opened with rasterio, without the not-georeferenced warning; None when it
-    cannot be opened (detection then says why)."""
-    import warnings
+    """``img`` opened with rasterio, without the not-georeferenced warning
+    (:func:`railwatch.imagery.inspect.open_quietly`); None when it cannot be opened
+    (detection then says why)."""
+    from rasterio.errors import RasterioError
 
-    import rasterio
-    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+    from railwatch.imagery.inspect import open_quietly
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(img)
+        return open_quietly(img)
     except (RasterioError, OSError):
         return None
 

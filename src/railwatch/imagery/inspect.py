@@ -68,7 +68,6 @@ __all__ = [
     "HTTP_CONNECT_TIMEOUT_S",
     "HTTP_READ_TIMEOUT_S",
     "ITEM_SCALING_KEY",
-    "USER_HTTP_OPTIONS",
     "CorruptImageError",
     "EmptyImageError",
     "MissingCRSError",
@@ -89,6 +88,7 @@ __all__ = [
     "file_sha256",
     "float_or_none",
     "gdal_env",
+    "gdal_options",
     "gdal_path",
     "georeferencing_problem",
     "inspect_scene",
@@ -97,6 +97,7 @@ __all__ = [
     "item_scaling_beside",
     "local_path",
     "missing_vrt_sources",
+    "open_quietly",
     "own_mask",
     "parse_stac_item",
     "prj_beside",
@@ -209,7 +210,7 @@ HTTP_READ_TIMEOUT_S = 30.0
 
 #: The GDAL HTTP options of :data:`_GDAL_OPTIONS` a user may set in the environment
 #: instead (a slower link wants longer timeouts): GDAL reads them from there.
-USER_HTTP_OPTIONS = (
+_USER_HTTP_OPTIONS = (
     "GDAL_HTTP_CONNECTTIMEOUT",
     "GDAL_HTTP_LOW_SPEED_TIME",
     "GDAL_HTTP_LOW_SPEED_LIMIT",
@@ -254,27 +255,51 @@ _MAGIC_BYTES = max(len(magic) for magic in _MAGIC)
 
 
 def gdal_env(*, read_dir: bool = False) -> rasterio.Env:
-    """A ``rasterio.Env`` with railwatch's GDAL options (bounded block cache; no
-    directory listing unless ``read_dir``: GDAL then finds no sidecars, such as Maxar's
-    ``.IMD`` with the acquisition time; and the ``RAILWATCH_STAC_HEADERS`` headers)."""
-    import json
-    import os
+    """A ``rasterio.Env`` with railwatch's GDAL options (:func:`gdal_options`)."""
+    return rasterio.Env(**gdal_options(read_dir=read_dir))
 
-    # a timeout the user set in the environment (a slow link) is kept (session 47 review)
-    options = {
-        k: v for k, v in _GDAL_OPTIONS.items() if k not in USER_HTTP_OPTIONS or k not in os.environ
-    }
+
+def gdal_options(
+    *,
+    read_dir: bool = False,
+    headers: Mapping[str, str] | None = None,
+    timeouts: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """railwatch's GDAL options for every read: a bounded block cache; no directory
+    listing unless ``read_dir`` (GDAL then finds no sidecars, such as Maxar's ``.IMD``
+    with the acquisition time); HTTP timeouts (``timeouts``: connect and read, in
+    seconds, by default :data:`HTTP_CONNECT_TIMEOUT_S` and :data:`HTTP_READ_TIMEOUT_S`),
+    but a timeout the user set in the environment is left to GDAL (a slow link; session
+    47 review); and the HTTP ``headers``, by default those of ``RAILWATCH_STAC_HEADERS``
+    (a value that is no JSON object is left out here: ``ingest-stac`` says so). One
+    place for ``gdal_env`` and ``stac.gdal_http_env`` (session 47: two copies)."""
+    options = dict(_GDAL_OPTIONS)
+    if timeouts is not None:
+        options["GDAL_HTTP_CONNECTTIMEOUT"] = max(1, math.ceil(timeouts[0]))
+        options["GDAL_HTTP_LOW_SPEED_TIME"] = max(1, math.ceil(timeouts[1]))
+    for key in _USER_HTTP_OPTIONS:
+        if key in os.environ:
+            options.pop(key, None)
     if not read_dir:
         options["GDAL_DISABLE_READDIR_ON_OPEN"] = "EMPTY_DIR"
-    headers = os.environ.get("RAILWATCH_STAC_HEADERS", "").strip()
-    if headers:
+    if headers is None:
         try:
-            value = json.loads(headers)
+            value = json.loads(os.environ.get("RAILWATCH_STAC_HEADERS", "").strip() or "{}")
         except json.JSONDecodeError:
             value = None
-        if isinstance(value, dict):
-            options["GDAL_HTTP_HEADERS"] = "\r\n".join(f"{k}: {v}" for k, v in value.items())
-    return rasterio.Env(**options)
+        headers = value if isinstance(value, dict) else {}
+    if headers:
+        options["GDAL_HTTP_HEADERS"] = "\r\n".join(f"{k}: {v}" for k, v in headers.items())
+    return options
+
+
+def open_quietly(path: str | Path, **kwargs: Any) -> Any:
+    """``rasterio.open(path, **kwargs)`` without rasterio's ``NotGeoreferencedWarning``
+    (printed with its source line): a file without a CRS is said by its caller, in its
+    words."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        return rasterio.open(path, **kwargs)
 
 
 #: URI schemes GDAL reads through a network file system, with the prefix it opens them
@@ -2077,10 +2102,9 @@ def _open_listed(path: Path) -> Iterator[Any]:
     """The raster at ``path``, opened with its folder listed (a local one: GDAL reads the
     acquisition time and satellite from the sidecars it knows, Maxar's NAME.IMD, into
     the IMAGERY domain); a file GDAL cannot open is said as :func:`_open_error` says."""
-    with gdal_env(read_dir=True), warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+    with gdal_env(read_dir=True):
         try:
-            ds = rasterio.open(path)
+            ds = open_quietly(path)
         except (RasterioError, CPLE_BaseError) as err:
             raise _open_error(path, err) from err
         with ds:
