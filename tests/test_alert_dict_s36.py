@@ -3,7 +3,8 @@
 ``railwatch alerts --json``, the API's alerts and ``railwatch.site_alerts`` each built
 an alert's dict themselves; :func:`railwatch.storage.serialize.alert_dict`, which two of
 them started from, lacked ``day``, ``reviewed`` and ``changed_since_ack``. It now gives
-every member and the three call it: the CLI drops ``created_at``, as before.
+every member and the three call it: the CLI dropped ``created_at`` until session 48,
+and gives ``updated_at`` beside it since.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ MEMBERS = [
     "reviewed",
     "changed_since_ack",
 ]
-#: the CLI's order, without created_at (cli/alerts.py until session 36)
+#: the CLI's order (cli/alerts.py since session 36); created_at and updated_at since
+#: session 48, updated_at being the CLI's alone
 CLI_MEMBERS = [
     "id",
     "version",
@@ -80,6 +82,8 @@ CLI_MEMBERS = [
     "acknowledged",
     "ack_note",
     "ack_at",
+    "created_at",  # with updated_at, since 2026-12-07 (session 48)
+    "updated_at",
     "changed_since_ack",
 ]
 
@@ -160,7 +164,9 @@ def test_the_cli_and_the_python_api_give_alert_dict(
     assert main(["alerts", SITE, "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
     assert [list(a) for a in cli] == [CLI_MEMBERS, CLI_MEMBERS]
-    assert cli == [{k: a[k] for k in CLI_MEMBERS} for a in every]
+    assert [{k: v for k, v in a.items() if k != "updated_at"} for a in cli] == [
+        {k: a[k] for k in CLI_MEMBERS if k != "updated_at"} for a in every
+    ]
 
     mine = railwatch.site_alerts(db, SITE)
     assert [list(a) for a in mine] == [MEMBERS, MEMBERS]
@@ -172,7 +178,9 @@ def test_the_cli_and_the_python_api_give_alert_dict(
     assert list(acked) == CLI_MEMBERS
     assert acked["changed_since_ack"] is None and acked["reviewed"] is True
     now = next(a for a in _stored(db) if a["cls"] == "all")
-    assert acked == {k: json.loads(json.dumps(now))[k] for k in CLI_MEMBERS}
+    assert {k: v for k, v in acked.items() if k != "updated_at"} == {
+        k: json.loads(json.dumps(now))[k] for k in CLI_MEMBERS if k != "updated_at"
+    }
 
 
 def test_the_web_api_gives_alert_dict(db: Database, tmp_path: Path) -> None:

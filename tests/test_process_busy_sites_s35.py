@@ -54,7 +54,7 @@ def test_a_held_site_is_left_out_and_the_others_are_processed(
     hold(url, "b")
     capsys.readouterr()
     # "b" first: in one process the run stopped there, before "a" and "c"
-    assert main(["--db", url, "process", "b", "a", "c", "--json", *extra]) == 1
+    assert main(["--db", url, "process", "b", "a", "c", "--json", *extra]) == 75
     out, err = capsys.readouterr()
     rows = {row["site"]: row for row in json.loads(out)}
     assert [rows[s]["processed"] for s in "bac"] == [0, 2, 2]
@@ -118,6 +118,6 @@ def test_a_held_site_named_alone_is_refused_as_before(
     monkeypatch.setattr(registry, "get_detector", lambda name="default": fake)
     hold(url, "b")
     capsys.readouterr()
-    assert main(["--db", url, "process", "b", *extra]) == 1
+    assert main(["--db", url, "process", "b", *extra]) == 75
     out, err = capsys.readouterr()
     assert "is being processed by another railwatch run" in err and not out.strip()

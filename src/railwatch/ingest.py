@@ -123,6 +123,20 @@ class IngestSummary:
         self.failed.append({"file": name, "reason": reason})
 
     @property
+    def nothing_delivered(self) -> bool:
+        """Only folders that hold no file at all were named (a drop folder on a day
+        nothing was delivered: :func:`ingest_paths`), listed in ``empty_folders``."""
+        return bool(self.empty_folders) and not (
+            self.ingested
+            or self.duplicates
+            or self.skipped
+            or self.failed
+            or self.sidecars
+            or self.folder_sidecars
+            or self.passed_over
+        )
+
+    @property
     def ok(self) -> bool:
         """At least one file is in the database (new or already there)."""
         return bool(self.ingested or self.duplicates)
@@ -831,7 +845,9 @@ def ingest_paths(
     (``rgb_bands``), over what its STAC sidecar or its own labels say. A file with four
     or more bands and nothing to say which are red, green and blue is ingested with a
     ``warning`` in its summary line.
-    Raises :class:`InputError` only when ``paths`` hold no image file at all.
+    Raises :class:`InputError` only when ``paths`` hold no image file at all, except
+    where they are folders that hold no file at all (:func:`_quiet_day`: a drop folder
+    on a day nothing was delivered, whose summary has nothing but ``empty_folders``).
     """
     from railwatch.imagery.scan import is_sidecar, scan
 
@@ -881,6 +897,8 @@ def ingest_paths(
             scenes.append(f)
     files = _without_vrt_sources(scenes, summary)
     if not files and not summary.failed and not summary.sidecars:
+        if _quiet_day(summary, existing):
+            return summary  # a drop folder with nothing delivered: nothing to do
         raise InputError(
             "no image files found in "
             + ", ".join(str(p) for p in given)
@@ -1160,6 +1178,41 @@ def passed_over_reason(path: Path, site: str) -> str:
         f"(M metres per pixel); to ingest it, give it a world file {world} and its CRS in "
         f"{path.name}.aux.xml (as export-labels writes them) and name it"
     )
+
+
+def _quiet_day(summary: IngestSummary, paths: Sequence[Path]) -> bool:
+    """Whether ``paths`` (each there) are folders that hold no file at all, nothing
+    ingested from them: a drop folder on a day nothing was delivered. Hidden files and
+    folders (a name starting with a dot: ``.DS_Store``, ``.gitkeep``, the partial file
+    of a transfer still running) count as none, as the scan leaves them out. A folder
+    holding files of which none is an image (pictures, sidecars, documents) is not one:
+    named by mistake, it is refused (status 2), as a path that is not there. Until
+    2026-12-07 (session 48) an empty folder was refused too, and a daily cron job over a
+    drop folder emptied after each run failed on every quiet day."""
+    if not paths or len(summary.empty_folders) != len(paths):
+        return False
+    if summary.passed_over or summary.sidecars or summary.failed or summary.folder_sidecars:
+        return False
+    return all(_holds_no_file(Path(folder)) for folder in summary.empty_folders)
+
+
+def _holds_no_file(root: Path) -> bool:
+    """Whether the folder ``root``, and every folder below it, holds no file but hidden
+    ones (hidden folders left out; each folder walked once, links followed as the scan
+    follows them)."""
+    visited = {os.path.realpath(root)}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        if any(not name.startswith(".") for name in filenames):
+            return False
+        keep = []
+        for name in dirnames:
+            real = os.path.realpath(os.path.join(dirpath, name))
+            if name.startswith(".") or real in visited:
+                continue
+            visited.add(real)
+            keep.append(name)
+        dirnames[:] = keep
+    return True
 
 
 def _passed_over_text(entries: list[dict[str, Any]]) -> str:

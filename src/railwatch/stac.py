@@ -524,11 +524,23 @@ def _why(err: BaseException) -> str:
     return _short(cause)
 
 
-def _walk(catalog: Any, seen: set[str], io: Any) -> Iterator[Any]:
+def _walk(
+    catalog: Any, seen: set[str], io: Any, dead: dict[str, str] | None = None
+) -> Iterator[Any]:
     """The items of a static catalog and its children, depth first, like pystac's
     ``get_items(recursive=True)`` but yielding an :class:`_Unreadable` for an item or
-    child that cannot be read instead of stopping there."""
+    child that cannot be read instead of stopping there.
+
+    A link to another server than the catalog's own that cannot be reached (no
+    connection, or no answer within :data:`HTTP_READ_TIMEOUT_S`) is one such failure,
+    its item or child catalog left out and the other links walked: one dead mirror
+    stopped the whole walk until 2026-12-07 (session 48). Its server is remembered in
+    ``dead`` (host: why), and the later links to it are filed without being tried (each
+    would wait as long). The catalog's own server (the root's) going silent still stops
+    the walk (session 47): every later link would be on it."""
+    dead = {} if dead is None else dead
     root = catalog.get_root()
+    home = _host(str(root.get_self_href() or ""))
     for link in catalog.links:
         if link.rel not in ("item", "child"):
             continue
@@ -536,19 +548,64 @@ def _walk(catalog: Any, seen: set[str], io: Any) -> Iterator[Any]:
         if href in seen:  # a link cycle, or an item linked twice
             continue
         seen.add(href)
+        host = _host(href)
+        if host is not None and host in dead:
+            yield _DeadLink(href, link.rel, f"not tried: {dead[host]}")
+            continue
         try:
             target = link.resolve_stac_object(root=root).target
         except Exception as err:
             if _unanswered(err) or _network_reason(err) is not None:
-                # the server stopped answering: every later link would wait as long, each
-                # filed as an item to fix (session 47)
-                raise _failure("reading items from", href, err) from err
+                if host is None or host == home:
+                    # the catalog's server stopped answering: every later link would wait
+                    # as long, each filed as an item to fix (session 47)
+                    raise _failure("reading items from", href, err) from err
+                why, short = _dead_reason(host, err)
+                dead[host] = f"its server {host} did not answer an earlier link ({short})"
+                yield _DeadLink(href, link.rel, why)
+                continue
             yield _Unreadable(href, err, f"remove the {link.rel} link to it", _read_json(io, href))
             continue
         if link.rel == "item":
             yield target
         else:
-            yield from _walk(target, seen, io)
+            yield from _walk(target, seen, io, dead)
+
+
+def _host(href: str) -> str | None:
+    """The server (``host:port``, lower case) of an http(s) ``href``; None for a file."""
+    parts = urlparse(href)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return parts.netloc.lower()
+
+
+def _dead_reason(host: str, err: BaseException) -> tuple[str, str]:
+    """Why the server ``host`` of a link gave nothing: said of the link, and in a few
+    words for the later links to it."""
+    if _unanswered(err):
+        wait = f"sent nothing for {HTTP_READ_TIMEOUT_S:g} s"
+        return f"its server {host} accepted the connection but {wait}", f"it {wait}"
+    reason = _network_reason(err) or "no connection"
+    return f"cannot reach its server {host} ({reason})", reason
+
+
+class _DeadLink(_Unreadable):
+    """A link of a static catalog to a server that gave nothing (:func:`_walk`): filed as
+    failed, saying what was left out and that running again when the server answers
+    takes it (the items registered are kept and not registered twice)."""
+
+    def __init__(self, href: str, rel: str, why: str) -> None:
+        super().__init__(href, OSError(why), "")
+        self.rel, self.why = rel, why
+
+    def error(self) -> StacError:
+        what = "item" if self.rel == "item" else "child catalog, with every item under it,"
+        return StacError(
+            f"{self.why}: this {what} was left out and the catalog's other links read; "
+            "run `railwatch ingest-stac` again when that server answers (the items "
+            "registered are kept, and not registered twice)"
+        )
 
 
 def _read_json(io: Any, href: str) -> Any:

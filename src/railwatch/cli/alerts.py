@@ -48,6 +48,12 @@ JSON_MEMBERS = (
     "acknowledged",
     "ack_note",
     "ack_at",
+    # when `railwatch analyze` first stored it, and when it last stored a change to it
+    # (raised again saying something else, retired): the time --changed-since compares
+    # with; an acknowledgement changes neither. ISO 8601 UTC, as the web API's
+    # created_at (2026-12-07, session 48: a script had no time of either)
+    "created_at",
+    "updated_at",
     # what was acknowledged, when the alert says something else since (else null)
     "changed_since_ack",
 )
@@ -57,6 +63,8 @@ def _row(a: Any, day: date | None = None) -> dict[str, Any]:
     from railwatch.storage.serialize import alert_dict
 
     every = alert_dict(a, day)
+    # the API has no updated_at (yet): written as alert_dict writes created_at
+    every["updated_at"] = a.updated_at.isoformat() if a.updated_at is not None else None
     return {name: every[name] for name in JSON_MEMBERS}
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date as Day
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -28,6 +28,9 @@ from railwatch.cli._common import (
 from railwatch.cli.site import open_db
 from railwatch.errors import ImageryError, InputError
 from railwatch.ingest import IngestSummary
+
+if TYPE_CHECKING:
+    from railwatch.storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +138,15 @@ def ingest(
     batch: bad files are listed at the end with their reason. In a folder, sidecars
     (masks, metadata, simulator previews) are counted and left out, and PNG/JPEG files
     are passed over, each listed with why, not as failures (named directly, a
-    georeferenced one is ingested); folders holding only those are nothing to ingest
-    (status 2, as an empty folder). Exit status is 1 when
-    any file failed (the others are recorded, and running it again ingests nothing
-    twice) or when nothing was recorded, 2 when nothing was recorded because no path
-    named is there (a typo, a pattern that matched no file), 0 otherwise.
+    georeferenced one is ingested); folders holding only those, or no image file, are
+    nothing to ingest (status 2: a folder named by mistake). A folder that holds no file
+    at all (hidden ones aside) is a drop folder on a quiet day: "no image files in
+    FOLDER: nothing to ingest", status 0.
+
+    Exit status is 1 when any file failed (the others are recorded, and running it
+    again ingests nothing twice) or when nothing was recorded, 2 when nothing was
+    recorded because no path named is there (a typo, a pattern that matched no file),
+    75 when another run holds the database, 0 otherwise.
     """
     from railwatch.ingest import SiteRemovedError, ingest_paths
 
@@ -240,6 +247,9 @@ def ingest(
             description=f"Ingested into {escape(summary.site)}",
         )
 
+    if summary.nothing_delivered:  # a drop folder on a quiet day: status 0 (session 48)
+        _say_nothing_delivered(db, summary, as_json)
+        return
     if as_json:
         print_json(summary.as_dict())
     else:
@@ -283,6 +293,35 @@ def ingest(
         found = n + n_new + len(summary.duplicates) + len(summary.skipped)
         raise ImageryError(
             partly_failed(n, found, n_new, "file", "files already ingested are not ingested twice")
+        )
+
+
+def _say_nothing_delivered(db: Database, summary: IngestSummary, as_json: bool) -> None:
+    """Say that the folders named hold no file (``--json``: the summary, its
+    ``empty_folders`` naming them), and, where the site has no image yet, on stderr, to
+    check that they are where its images are delivered: a folder named by mistake that
+    happens to be empty is not told from a quiet day otherwise."""
+    from railwatch.storage import repo
+
+    # the whole path: a job run from another folder than meant names another folder
+    folders = ", ".join(str(Path(folder).absolute()) for folder in summary.empty_folders)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        console.print(
+            f"{escape(summary.site)}: no image files in {escape(folders)}: nothing to ingest",
+            highlight=False,
+            soft_wrap=True,
+        )
+    with db.session(readonly=True) as s:
+        scenes = repo.site_stats(s, summary.site).scenes
+    if not scenes:
+        err_console.print(
+            f"note: site {escape(summary.site)} has no image yet: check that {escape(folders)} "
+            + ("is the folder" if len(summary.empty_folders) == 1 else "are the folders")
+            + " its images are delivered to.",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

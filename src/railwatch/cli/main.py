@@ -82,6 +82,18 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 #: The reader of standard output (or of the file written, a pipe) went away: 128 + SIGPIPE.
 EXIT_OUTPUT_CLOSED = 141
+#: Another run holds what the command needs (a site being processed, the database
+#: locked by another writer, a restore's target in use): nothing is wrong, run it again
+#: later. ``EX_TEMPFAIL`` of sysexits.h, which cron wrappers and mail agents read as "try
+#: again"; until 2026-12-07 (session 48) it was status 1, as a failure.
+EXIT_BUSY = 75
+#: The exit statuses in ``railwatch --help`` (2026-12-07, session 48), as README lists them.
+EXIT_STATUS_HELP = (
+    "Exit status: 0 done; 1 failed (after the rest was done, for a batch); 2 a wrong "
+    "command line or input file; 75 busy: another railwatch run holds the site or the "
+    "database, run the command again later; 70 an internal error (please report it); "
+    "130 and 143 interrupted (Ctrl-C, SIGTERM); 141 output closed."
+)
 
 
 class Terminated(KeyboardInterrupt):
@@ -175,6 +187,8 @@ def build_app() -> "typer.Typer":
             "Watch rail facilities from satellite imagery: count railcars per image, "
             "keep the history per site, raise explained alerts."
         ),
+        # the statuses a script reads (README, "A tour of the command line")
+        epilog=EXIT_STATUS_HELP,
         no_args_is_help=True,
         context_settings={"help_option_names": ["-h", "--help"]},
         # the commands of COMMANDS are loaded when used (see railwatch.cli._commands)
@@ -629,7 +643,7 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
             return _end_quietly()
         if debug:  # the traceback, then the line and status without --debug (see below)
             _print_traceback()
-        code = 2 if isinstance(exc, InputError) else 1
+        code = 2 if isinstance(exc, InputError) else EXIT_BUSY if _is_busy(exc) else 1
         _say_error(err_console, str(exc))
         return code
     except Exception as exc:  # click usage errors carry their own exit codes
@@ -663,10 +677,32 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
     return rv if isinstance(rv, int) else 0
 
 
+def _is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says that another run holds what the command needs, for which the
+    command exits with :data:`EXIT_BUSY`: a :class:`~railwatch.storage.db.BusyError`
+    (a lock of ``Database.exclusive``: a site being processed, removed or copied; a
+    restore's target in use; an analysis whose inputs kept changing), also where a
+    command re-raised it with more words (``raise StorageError(...) from err``), or
+    SQLite's "database is locked" after its busy timeout. A lock lost mid-run
+    (``LockLostError``) is a failure, not this. Without the storage layer loaded no
+    error can be one (its import is not paid for an error of another kind)."""
+    db = sys.modules.get("railwatch.storage.db")
+    if db is None:
+        return False
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, db.BusyError):
+            return True
+        current = current.__cause__
+    return bool(db.is_sqlite_locked(exc))
+
+
 def _print_traceback() -> None:
     """Print the traceback of the error being handled to stderr, for ``--debug``.
 
-    The command's status stays what it is without ``--debug`` (1, 2 or 70, its ``error:``
+    The command's status stays what it is without ``--debug`` (1, 2, 70 or 75, its ``error:``
     line after the traceback): until 2026-12-07 (session 47) ``--debug`` raised the error
     out of the console script, and Python's status 1 replaced 2 (a usage or input error)
     and 70 (an internal error), so a cron job run with ``--debug`` to see why it failed

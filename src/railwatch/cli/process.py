@@ -178,17 +178,22 @@ def process(
     # bad file gave 0 on the day new images came and 1 on a re-run with nothing new.
     failed = sum(len(r.failed) for r in results)
     if busy:  # after the others' summary: a script sees that the run is not complete
+        from railwatch.storage.db import BusyError
+
         held = ", ".join(r.site for r in busy)
         also = (
             f"; and {failed} scene{plural_s(failed)} of the others failed (listed above)"
             if failed
             else ""
         )
-        raise RailwatchError(
+        message = (
             f"{plural(len(busy), 'site')} not processed, held by another railwatch run "
             f"({held}); the other sites were: run process again for "
             f"{'it' if len(busy) == 1 else 'them'} once that run has finished{also}"
         )
+        # busy alone is status 75 (run again later), as a site named alone; a scene
+        # that failed as well is a failure, status 1 (session 48)
+        raise RailwatchError(message) if failed else BusyError(message)
     untracked = _need_tracks(results)
     if untracked:  # not the files' fault: said apart from other failures
         n = sum(untracked.values())
