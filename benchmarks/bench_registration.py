@@ -51,7 +51,7 @@ START = 20_000
 
 
 def run(
-    n_sites: int, n_visits: int, cars: tuple[int, int] = (20, 150)
+    n_sites: int, n_visits: int, cars: tuple[int, int] = (20, 150), size: int = 512
 ) -> tuple[dict[str, float], list[str]]:
     before: list[float] = []
     after: list[float] = []
@@ -68,7 +68,7 @@ def run(
     not_applied = skipped = 0
     for s in range(n_sites):
         base = scene_params(START + s, GSD).with_(
-            size_px=(512, 512), cloud_cover=0.0, layout_seed=SEED0 + START + s
+            size_px=(size, size), cloud_cover=0.0, layout_seed=SEED0 + START + s
         )
         rng = np.random.default_rng(SEED0 + START + s)
         visits = []
@@ -179,13 +179,22 @@ def main() -> int:
         metavar=("LOW", "HIGH"),
         help="each visit's number of cars is drawn from [LOW, HIGH)",
     )
+    ap.add_argument(
+        "--size",
+        type=int,
+        default=512,
+        help="each visit's side in pixels (the window registered; 375 px is a transform "
+        "size OpenCV takes as it is, odd: session 48)",
+    )
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    rep, rows = run(args.sites, args.visits, tuple(args.cars))
+    rep, rows = run(args.sites, args.visits, tuple(args.cars), args.size)
     took = time.perf_counter() - t0
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     cars_arg = "" if tuple(args.cars) == (20, 150) else f" --cars {args.cars[0]} {args.cars[1]}"
+    if args.size != 512:
+        cars_arg += f" --size {args.size}"
     machine = f"{platform.machine()} {os.cpu_count()} cores, CPython {platform.python_version()}"
     body = "\n".join(
         [

@@ -36,7 +36,7 @@ from railwatch.errors import plural
 from railwatch.imagery.read import SiteGrid
 
 #: Bumped whenever the shifts found for the same images change.
-REGISTRATION_VERSION = "1"
+REGISTRATION_VERSION = "2"
 #: Fewest usable reference images for a registration.
 MIN_REFERENCES = 3
 #: Most reference images read (the nearest in time).
@@ -126,14 +126,42 @@ def highpass(image: np.ndarray, valid: np.ndarray | None, gsd: float) -> np.ndar
     return out
 
 
+def even_dft_size(n: int) -> int:
+    """The smallest size of at least ``n`` that is both even and one of OpenCV's fast
+    DFT sizes (:func:`cv2.getOptimalDFTSize`)."""
+    m = cv2.getOptimalDFTSize(n)
+    while m % 2:
+        m = cv2.getOptimalDFTSize(m + 1)
+    return int(m)
+
+
+def _correlate(
+    ref: np.ndarray, image: np.ndarray, window: np.ndarray
+) -> tuple[tuple[float, float], float]:
+    """``cv2.phaseCorrelate(ref, image, window)`` on a transform of even size: both
+    windowed, then padded with zeros to :func:`even_dft_size` a side (what OpenCV does
+    itself, to its own optimal size). Where that size is odd (375 for a window of 367 or
+    374 px, 225, 405) OpenCV's peak lies half a pixel off in each axis (its fftShift
+    of an odd size, opencv/opencv#9144): images that agree read 0.5 px apart."""
+    h, w = image.shape
+    shape = (even_dft_size(h), even_dft_size(w))
+    a = np.zeros(shape, np.float32)
+    b = np.zeros(shape, np.float32)
+    a[:h, :w] = ref * window
+    b[:h, :w] = image * window
+    (cols, rows), response = cv2.phaseCorrelate(a, b)
+    return (float(cols), float(rows)), float(response)
+
+
 def phase_shift(ref: np.ndarray, image: np.ndarray) -> tuple[float, float, float]:
     """Shift (columns, rows) of ``image`` against ``ref`` and the correlation peak:
     phase correlation, then :data:`REFINE_STEPS` more on the image moved back by the
     shift found so far (the sub-pixel peak of one correlation is biased towards whole
-    pixels; the residual of a nearly aligned pair is measured without that bias)."""
+    pixels; the residual of a nearly aligned pair is measured without that bias). Each
+    correlation runs on a transform of even size (:func:`_correlate`)."""
     h, w = image.shape
     window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    (cols, rows), response = cv2.phaseCorrelate(ref, image, window)
+    (cols, rows), response = _correlate(ref, image, window)
     for _ in range(REFINE_STEPS):
         if not (math.isfinite(cols) and math.isfinite(rows)):
             break
@@ -141,7 +169,7 @@ def phase_shift(ref: np.ndarray, image: np.ndarray) -> tuple[float, float, float
         moved = cv2.warpAffine(
             image, back, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101
         )
-        (dc, dr), _ = cv2.phaseCorrelate(ref, moved, window)
+        (dc, dr), _ = _correlate(ref, moved, window)
         cols, rows = cols + dc, rows + dr
     return float(cols), float(rows), float(response)
 
