@@ -76,10 +76,8 @@ def site_points(session: Session, site: str) -> list[CountPoint]:
         )
     )
     classes.add("all")
-    points: list[CountPoint] = []
-    for cls in sorted(classes):
-        points.extend(repo.count_series(session, s, cls=cls))
-    return points
+    series = repo.class_series(session, s, sorted(classes))
+    return [p for cls in sorted(classes) for p in series[cls]]
 
 
 def analyze_site(

@@ -1816,23 +1816,39 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
     An unusable scene's ``method`` is the one its resolution would have had
     (:func:`railwatch.detect.coarse.method_for_gsd`), so its gap goes with that series.
     """
+    return class_series(session, site, (cls,))[cls]
+
+
+def class_series(
+    session: Session, site: SiteRef, classes: Iterable[str]
+) -> dict[str, list[CountPoint]]:
+    """:func:`count_series` of each of ``classes``, the site's scenes and their counts
+    read once for all of them: two statements, whatever the number of classes. (The
+    analysis read them once per class, its total, covered loads and each car type: 7
+    reads of every scene of a site; re-analysing 15 sites of 1,000 images took 19-20 s
+    of CPU, now 13-15 s; 2026-12-07, session 48.)"""
     from railwatch.detect.base import ALL_CLASSES
 
+    wanted = tuple(dict.fromkeys(classes))
     s = get_site(session, site)
     scenes = list_scenes(session, s, status=("processed", "unusable"))
     rows = session.execute(
         select(Count)
         .join(Scene, Count.scene_id == Scene.id)
-        .where(Scene.site_id == s.id, Count.cls.in_((cls, "all")))
+        .where(Scene.site_id == s.id, Count.cls.in_((*wanted, "all")))
     ).scalars()
     by_scene: dict[tuple[int, str], Count] = {(r.scene_id, r.cls): r for r in rows}
-    known = cls in ("all", "covered", *ALL_CLASSES) or any(c == cls for _, c in by_scene)
-    if not known:  # else every usable scene would read 0 of it
-        raise _unknown_class(cls)
-    return [
-        _series_point(sc, by_scene.get((sc.id, cls)), by_scene.get((sc.id, "all")), cls)
-        for sc in scenes
-    ]
+    stored = {c for _, c in by_scene}
+    for cls in wanted:
+        if cls not in ("all", "covered", *ALL_CLASSES) and cls not in stored:
+            raise _unknown_class(cls)  # else every usable scene would read 0 of it
+    return {
+        cls: [
+            _series_point(sc, by_scene.get((sc.id, cls)), by_scene.get((sc.id, "all")), cls)
+            for sc in scenes
+        ]
+        for cls in wanted
+    }
 
 
 def _unknown_class(cls: str) -> InputError:

@@ -48,6 +48,9 @@ const RWChart = (() => {
       without taking the focus, so the page's ←/→ step the images after it as before
       (review, 2026-12-05, session 32). Returns {select(id)}. */
   let notes = 0; // the chart notes' ids, one a drawing
+  /** Rows of event labels at the top of the plot, at most. */
+  const EVENT_LABEL_ROWS = 2;
+
   function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
@@ -163,6 +166,7 @@ const RWChart = (() => {
     }
     // events
     const labelled = []; // [left, right, row] of the event labels drawn
+    let unlabelled = 0; // events drawn whose label had no room
     const offAxis = [];
     for (const e of [...events].sort((a, b) => dayNoon(a.date) - dayNoon(b.date))) {
       const te = dayNoon(e.date);
@@ -192,9 +196,21 @@ const RWChart = (() => {
       }
       let row = 0;
       while (labelled.some(([l, r, k]) => k === row && left < r + 4 && left + width > l - 4)) row += 1;
+      // at most EVENT_LABEL_ROWS rows, in the headroom over the counts: 25 events in five
+      // years stacked their labels 9 rows deep, over the counts and alerts of half the
+      // plot (2026-12-07, session 48). A label with no room is left off; its line keeps
+      // its event in its tooltip and keyboard label, and the note under the chart says so
+      if (row >= EVENT_LABEL_ROWS) { label.remove(); unlabelled += 1; continue; }
       labelled.push([left, left + width, row]);
       label.setAttribute("y", m.t + 10 + row * rowH);
       label.dataset.row = String(row);
+    }
+    if (unlabelled) {
+      const note = document.createElement("p");
+      note.className = "muted chart-note chart-events-unlabelled";
+      note.textContent = `${unlabelled} of the events drawn have no label (no room beside the others): ` +
+        "hover over a dashed line, or Tab to the chart and move to it, to read its event.";
+      host.append(note);
     }
     if (offAxis.length) {
       const note = document.createElement("p");
