@@ -92,6 +92,7 @@ EXPORT_ONLY = (
     "scene_id",
     "sensor",
     "status",
+    "track_lines",  # given or found: the lines a 1.5-10 m count was read along (session 48)
     "covered",
     "long_train_present",
     "no_count_reason",

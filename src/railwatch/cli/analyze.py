@@ -432,6 +432,38 @@ def check_class_option(cls: str | None) -> None:
     check_series(cls, "--class")
 
 
+def _read_along_found_lines(session: Any, site: str, until: datetime | None) -> int:
+    """How many of ``site``'s usable images (acquired up to ``until``, UTC, when given)
+    have a count read along track lines found in the image itself (``tracks`` ``found`` in
+    the scene's ``repo.COARSE_KEY``), not an analyst's: `railwatch analyze` says its
+    alerts rest on them (2026-12-07, session 48: only `railwatch process` said so, once)."""
+    from sqlalchemy import select
+
+    from railwatch.storage import repo
+    from railwatch.storage.models import ANALYST, Count, Scene
+
+    query = (
+        select(Scene.meta)
+        .join(Count, Count.scene_id == Scene.id)
+        .where(
+            Scene.site_id == repo.get_site(session, site).id,
+            Scene.status == "processed",
+            Scene.usable.is_(True),
+            Count.cls == "all",
+            Count.method == "length",
+            Count.detector != ANALYST,
+        )
+    )
+    if until is not None:
+        query = query.where(Scene.acquired_at <= until)
+    return sum(
+        1
+        for meta in session.scalars(query)
+        if isinstance(coarse := (meta or {}).get(repo.COARSE_KEY), dict)
+        and coarse.get("tracks") == "found"
+    )
+
+
 def _shown(alerts: Sequence[Alert], show: tuple[int, str | None]) -> list[Alert]:
     """The alerts from severity index ``show[0]`` up, of series ``show[1]`` (any: None)."""
     from railwatch.analysis.types import SEVERITIES
@@ -776,6 +808,7 @@ def _analyze_db(
             # analysis (session 45: a site ingested and not processed was "0 usable of 0
             # images", silently)
             pending, failed = repo.uncounted_scenes(session, site, as_of if look_back else None)
+            found = _read_along_found_lines(session, site, as_of if look_back else None)
             if not store:  # a look-back that stores nothing
                 result = analyze_site(session, site, settings, as_of=as_of, store=False)
         ids: dict[str, int] | None = None
@@ -795,6 +828,8 @@ def _analyze_db(
                 **_summary_json(result),
                 "not_processed": pending,
                 "failed": failed,
+                # counts read along track lines found in the image (session 48)
+                "found_lines": found,
                 "alerts": [
                     alert_json(a, offset, None if ids is None else ids.get(a.key)) for a in shown
                 ],
@@ -862,6 +897,16 @@ def _analyze_db(
             f"`railwatch scene list {escape(site)}` says why; fix what the reason says "
             "(processing again alone gives the same failure), then process and analyse "
             "again.",
+            highlight=False,
+        )
+    if found:
+        console.print(
+            f"note: {found} count{plural_s(found)} of {escape(site)} (1.5–10 m) "
+            f"{'were' if found != 1 else 'was'} read along track lines found in the image "
+            "itself (the site had no track centrelines when they were counted), far less "
+            "accurate than along drawn centrelines, and its alerts rest on them: give the "
+            f"site its centrelines (`railwatch site edit {escape(site)} --tracks FILE`), "
+            "then process and analyse again.",
             highlight=False,
         )
     if not shown and result.alerts:

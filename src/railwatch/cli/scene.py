@@ -124,6 +124,20 @@ def list_(
     print_table(_table(site, data, [sc.acquired_at for sc in scenes], offset))
 
 
+def _along_found_lines(d: dict[str, Any]) -> bool:
+    """A scene (as ``scene_dict`` gives it, with its ``count``) whose total, not an
+    analyst's, was read along track lines found in the image (``repo.COARSE_KEY``)."""
+    coarse = (d.get("metadata") or {}).get(repo.COARSE_KEY)
+    return (
+        d["status"] == "processed"
+        and bool(d["count"])
+        and d["count"]["method"] == "length"
+        and not d["reviewed"]
+        and isinstance(coarse, dict)
+        and coarse.get("tracks") == "found"
+    )
+
+
 def _table(
     site: str, data: list[dict[str, Any]], acquired: list[datetime], offset: timedelta
 ) -> Table:
@@ -142,6 +156,17 @@ def _table(
 
         # 1.5-10 m (it said 1.5-5 m until 2026-12-06, session 40: a 7 m count is one too)
         notes.append(f"≈: car equivalents from occupied track length ({length_range()} imagery)")
+        # read along lines found in the image (the site had no centrelines): far less
+        # accurate, as the report and the dashboard say (2026-12-07, session 48: the table
+        # gave them as any ≈ count; only `railwatch process` had said so, once)
+        found = sum(1 for d in data if _along_found_lines(d))
+        if found:
+            notes.append(
+                f"{found} of the ≈ counts {'were' if found != 1 else 'was'} read along track "
+                "lines found in the image itself (the site had no track centrelines when "
+                "they were counted), far less accurate: give the site its centrelines "
+                f"(`railwatch site edit {site} --tracks FILE`) and process it again"
+            )
     if "presence" in methods:
         notes.append(
             "long train / no long train: 10 m and coarser imagery tells only whether a long "
@@ -279,7 +304,7 @@ def show(
         lines.append(f"  reviewed    {escape(review)}")
     coarse = data["coarse"]
     if isinstance(coarse, dict):
-        lines.append(f"  tracks      {escape(_tracks_text(coarse))}")
+        lines.append(f"  tracks      {escape(_tracks_text(coarse, str(data['site'])))}")
     reg = data["registration"]
     if isinstance(reg, dict):
         lines.append(f"  registered  {escape(_registration_text(reg))}")
@@ -1046,14 +1071,17 @@ def cars_command(
     )
 
 
-def _tracks_text(coarse: dict[str, object]) -> str:
-    """One line on the track lines a coarse count read: given or found, and how much."""
+def _tracks_text(coarse: dict[str, object], site: str = "SITE") -> str:
+    """One line on the track lines a coarse count read: given or found, and how much; the
+    command to give ``site`` its lines names it (2026-12-07, session 48: it said ``SITE``
+    where the rest of `scene show` names the site)."""
     m = coarse.get("track_m")
     read = f"{float(m):,.0f} m of track read" if isinstance(m, int | float) else ""
     if coarse.get("tracks") == "found":
         where = (
-            "lines found in the image (the site has no track centrelines: add them with "
-            "`railwatch site edit SITE --tracks FILE` for a much better estimate)"
+            "lines found in the image (the site had no track centrelines when it was "
+            f"counted: add them with `railwatch site edit {site} --tracks FILE` and process "
+            "it again for a much better estimate)"
         )
     elif coarse.get("tracks") == "given":
         where = "the site's track centrelines"

@@ -425,9 +425,9 @@ def occupied_layer(scenes: list[Scene]) -> Layer:
 COUNT_SCHEMA = (
     ("date", "datetime"), ("scene_id", "int"), ("sensor", "str"), ("gsd", "float"),
     ("usable", "bool"), ("status", "str"), ("clear_fraction", "float"), ("coverage", "float"),
-    ("method", "str"), ("count", "float"), ("low", "float"), ("high", "float"),
-    ("covered", "int"), ("long_train_present", "bool"), ("no_count_reason", "str"),
-    ("reviewed", "bool"), ("detector_count", "float"),
+    ("method", "str"), ("track_lines", "str"), ("count", "float"), ("low", "float"),
+    ("high", "float"), ("covered", "int"), ("long_train_present", "bool"),
+    ("no_count_reason", "str"), ("reviewed", "bool"), ("detector_count", "float"),
 )  # fmt: skip
 #: Columns of a scene review in the counts table: ``reviewed`` (the count is an
 #: analyst's, ``railwatch scene review``) and the detector's own count it replaced.
@@ -454,6 +454,19 @@ def _no_count_reason(scene: Scene, counted: bool, presence: bool, site: str) -> 
     if scene.status == "ingested":
         return "not processed yet (railwatch process)"
     return "no count stored"
+
+
+def _track_lines(scene: Scene, method: str | None) -> str | None:
+    """Where a 1.5-10 m count's (or 10 m flag's) track lines came from: ``given`` (the
+    site's centrelines) or ``found`` (lines found in the image itself, far less accurate:
+    the site had none when it was counted), as ``repo.COARSE_KEY`` records it; None for
+    any other image (2026-12-07, session 48: no column said it, so a file of counts read
+    along found lines looked like any other)."""
+    if method not in ("length", "presence") or scene.status != "processed":
+        return None
+    coarse = (scene.meta or {}).get(repo.COARSE_KEY)
+    tracks = coarse.get("tracks") if isinstance(coarse, dict) else None
+    return tracks if isinstance(tracks, str) else None
 
 
 def _whole(value: float | None) -> int | None:
@@ -501,6 +514,7 @@ def count_layer(
             "clear_fraction": s.clear_fraction,
             "coverage": scene_coverage(s),
             "method": total.method if total is not None else None,
+            "track_lines": _track_lines(s, method) if s.usable else None,
             "count": total.count if counted and total is not None else None,
             "low": total.low if counted and total is not None else None,
             "high": total.high if counted and total is not None else None,

@@ -64,7 +64,9 @@ from railwatch.report.model import (
     ReportData,
     SceneRow,
     counted_otherwise,
+    later_flags,
     latest_car_image,
+    latest_car_words,
     may_get_images,
     method_words,
 )
@@ -567,10 +569,6 @@ def lone_image(rows: Sequence[SceneRow], with_images: set[int]) -> SceneRow | No
     return latest_car_image(rows)  # the caveats' rule too (session 41)
 
 
-#: The title of :func:`lone_image`'s chip.
-LONE_TITLE = "Latest usable image"
-
-
 def _needed_scenes(plans: Sequence[_Plan], with_images: set[int]) -> set[int]:
     """The scenes whose detections the chips draw (alert and before images)."""
     return {r.scene_id for p in plans if id(p) in with_images for r in (p.after, p.before) if r}
@@ -717,6 +715,8 @@ def _headline(
     record = point.record if point else None
     baseline = point.centre if point else None
     flags = [r for r in rows if r.counted and r.presence]
+    flags_after = later_flags(rows)
+    words = latest_car_words(rows)
     if latest is None and flags:
         # usable 10 m images: the table says "N usable", so "no usable image" was wrong
         last_flag = max(flags, key=lambda r: r.when)
@@ -740,12 +740,12 @@ def _headline(
         )
         summary = (
             f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
-            f"(latest usable image; an analyst's count, {machine})."
+            f"({words}; an analyst's count, {machine})."
         )
     elif (latest.method or "objects") == "length":
         summary = (
             f"{fmt_num(latest.total)} car equivalents at {site} on {latest.day} "
-            f"(latest usable image, {latest.gsd:.2g} m: occupied track length, not cars seen "
+            f"({words}, {latest.gsd:.2g} m: occupied track length, not cars seen "
             f"one by one; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
         )
         single = [r for r in counted if (r.method or "objects") == "objects"]
@@ -763,7 +763,18 @@ def _headline(
             )
         summary = (
             f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
-            f"(latest usable image; interval {fmt_num(low)}–{fmt_num(high)})."
+            f"({words}; interval {fmt_num(low)}–{fmt_num(high)})."
+        )
+    if latest is not None and flags_after:
+        # usable 10 m images after it: the table says they are usable, and the headline
+        # said "latest usable image" of the count before them (2026-12-07, session 48)
+        last = flags_after[-1]
+        n = len(flags_after)
+        summary += (
+            f" Since then, {n} usable image{'s' if n != 1 else ''} of 10 m or coarser, "
+            f"which only tell{'s' if n == 1 else ''} whether a long train is present "
+            f"(latest, {last.day}: "
+            f"{'a long train was present' if last.long_train else 'no long train'})."
         )
     if stale is not None:
         # before the alert it describes: the stored alerts are not what the stored results
@@ -802,6 +813,7 @@ def _headline(
         record=record,
         baseline=baseline,
         summary=summary,
+        latest_words=words,
         judged_record=(
             point.judged_record
             if point is not None and point.judged_record not in (None, record)
@@ -1146,8 +1158,9 @@ def build_report_data(
     if lone is not None:
         try:
             lone_chip, _, read_notes = _chip_pair(
-                site, lone, None, detections, "all", analyst, title=LONE_TITLE
-            )
+                site, lone, None, detections, "all", analyst,
+                title=latest_car_words(rows).capitalize(),
+            )  # fmt: skip
             lone_notes = tuple(read_notes)
         except (ImageryError, InputError, ValueError) as err:
             lone_notes = (f"The image could not be prepared ({err}).",)

@@ -334,26 +334,44 @@ MISREGISTRATION = (
 )
 
 
+def _read_kinds(some: Sequence[SceneRow], of: Sequence[SceneRow] | None = None) -> str:
+    """'2 of 3 occupied-length counts' (``of`` given) or '1 occupied-length count(s)' of
+    ``some``, and the 10 m long-train flags among them named apart, which are no counts
+    (2026-12-07, session 48: a site's 22 length counts and 8 flags read "30 of 30
+    occupied-length counts")."""
+    parts = []
+    for flag, noun, ones in (
+        (False, "occupied-length counts", "occupied-length count(s)"),
+        (True, "long-train flags (10 m images)", "long-train flag(s) (10 m images)"),
+    ):
+        n = sum(1 for r in some if r.presence == flag)
+        if of is None:
+            parts += [f"{n} {ones}"] if n else []
+            continue
+        total = sum(1 for r in of if r.presence == flag)
+        parts += [f"{n} of {total} {noun}"] if total else []
+    return " and ".join(parts)
+
+
 def _coarse_registration_caveats(counted: Sequence[SceneRow]) -> list[str]:
-    """How the occupied-length counts' images were registered to the site's other
-    images before the track centrelines were sampled (``imagery.register``)."""
+    """How the occupied-length counts' (and long-train flags') images were registered to
+    the site's other images before the track centrelines were sampled
+    (``imagery.register``)."""
     tried = [r for r in counted if r.registration is not None]
     if not tried:
         return []
+    moved_rows = [r for r in tried if r.registration is not None and "dx_m" in r.registration]
     moved = [
         math.hypot(float(r.registration["dx_m"]), float(r.registration["dy_m"]))
-        for r in tried
-        if r.registration is not None and "dx_m" in r.registration
+        for r in moved_rows
+        if r.registration is not None
     ]
-    why = Counter(
-        str(r.registration.get("not_applied"))
-        for r in tried
-        if r.registration is not None and "not_applied" in r.registration
-    )
+    as_given = [r for r in tried if r.registration is not None and "not_applied" in r.registration]
+    why = Counter(str(r.registration.get("not_applied")) for r in as_given if r.registration)
     out: list[str] = []
     if moved:
         out.append(
-            f"{len(moved)} of {len(tried)} occupied-length counts were made after "
+            f"{_read_kinds(moved_rows, tried)} were made after "
             "registering their image to the site's other images (the track lines moved "
             f"with it by {median(moved):.1f} m in the median, {max(moved):.1f} m "
             "at most)."
@@ -361,11 +379,32 @@ def _coarse_registration_caveats(counted: Sequence[SceneRow]) -> list[str]:
     if why:
         reasons = "; ".join(f"{n}: {w}" for w, n in why.most_common())
         out.append(
-            f"{sum(why.values())} occupied-length count(s) used the track lines as given, "
+            f"{_read_kinds(as_given)} used the track lines as given, "
             f"unregistered ({reasons}); an image several metres off its lines can read "
             "ground as cars."
         )
     return out
+
+
+def _found_lines_caveat(cars: Sequence[SceneRow], site: str) -> str | None:
+    """The occupied-length counts read along track lines found in the image itself (the
+    site has no track centrelines; ``SceneRow.tracks`` ``found``), far less accurate, and
+    what to do: until 2026-12-07 (session 48) only `railwatch process` said so, once,
+    when it counted them; the report of such a site gave them as any other."""
+    length = [r for r in cars if r.method == "length" and not r.reviewed]
+    found = [r for r in length if r.tracks == "found"]
+    if not found:
+        return None
+    return name_site(
+        f"{len(found)} of {len(length)} occupied-length counts were read along track "
+        "lines found in the image itself, not along the site's track centrelines (it had "
+        "none when they were counted): such counts are far less accurate (on simulated "
+        "3 m scenes 25 % read within ±15 % of the truth, against 54 % along drawn "
+        'centrelines: docs/detection.md, "Coarse imagery"). Give the site its '
+        "centrelines (`railwatch site edit SITE --tracks FILE`) and process it again: "
+        "those images are then counted along them.",
+        site,
+    )
 
 
 def _offset_words(offset: dict[str, list[tuple[str, float]]]) -> str:
@@ -532,6 +571,9 @@ def build_caveats(
             "fifth of the scenes without one (docs/detection.md, "
             "benchmarks/bench_presence.py); treat it as a hint to order finer imagery."
         )
+    text = _found_lines_caveat(cars, site)
+    if text:
+        out.append(text)
     text = reviewed_caveat(cars)
     if text:
         out.append(text)

@@ -46,9 +46,13 @@ from railwatch.report.style import (
 )
 
 UNCLASSIFIED = "unclassified"
-#: Legend entry of an alert that is no image's (a silence: no usable image for long),
-#: drawn as a triangle on the chart's top edge at its day.
-SILENCE_LABEL = "no usable image for long"
+#: Legend entry of an alert that is no image's (a silence: no count for long, no usable
+#: image or, at a site with 10 m images, none able to count cars), drawn as a triangle on
+#: the chart's top edge at its day. It said "no usable image for long" until 2026-12-07
+#: (session 48), also beside the usable 10 m image of a silence of counts.
+SILENCE_LABEL = "no count for long"
+#: The room (display pixels) the legend above the chart leaves at the figure's left edge.
+LEGEND_EDGE_PX = 4.0
 #: Unusable images are marked this far under the time axis (axes fraction) ...
 UNUSABLE_Y = -0.018
 #: ... as short ticks instead of crosses when there are more than this many.
@@ -1184,20 +1188,27 @@ def _draw_timeseries(
                 frameon=False,
             )
     elif handles:
-        # above the axes, right of the title: inside them it covered the first years' data
-        ax.legend(
-            handles,
-            labels,
-            loc="lower right",
-            bbox_to_anchor=(1.0, 1.0),
-            fontsize=7,
-            ncols=min(6, len(handles)),
-            frameon=False,
-            # above the marks on the top edge (a silence's triangle, a cut interval's
-            # arrow; 0.2 until 2026-12-06, session 38: an ongoing silence, the newest
-            # mark, stood on the legend's "count (interval)")
-            borderaxespad=LEGEND_AXES_PAD,
-        )
+        # above the axes, right of the title: inside them it covered the first years' data;
+        # in as many columns (six at most) as keep it within the figure's left edge
+        # (2026-12-07, session 48: ten entries of a 3 m site with an analyst's count ran
+        # 43 px past the PDF page's left edge, "aseline band", and the HTML chart's axes
+        # shrank to the right two thirds of the figure to make room for it)
+        for ncols in range(min(6, len(handles)), 0, -1):
+            legend = ax.legend(
+                handles,
+                labels,
+                loc="lower right",
+                bbox_to_anchor=(1.0, 1.0),
+                fontsize=7,
+                ncols=ncols,
+                frameon=False,
+                # above the marks on the top edge (a silence's triangle, a cut interval's
+                # arrow; 0.2 until 2026-12-06, session 38: an ongoing silence, the newest
+                # mark, stood on the legend's "count (interval)")
+                borderaxespad=LEGEND_AXES_PAD,
+            )
+            if legend.get_window_extent().width <= ax.bbox.x1 - LEGEND_EDGE_PX:
+                break
     if title:
         _title_clear(ax, heading)
     # the labels that can be read: the most severe alerts first (then the newest), then

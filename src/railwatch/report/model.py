@@ -83,6 +83,11 @@ class SceneRow:
     #: How a coarse image was registered to the site's other images before its track
     #: centrelines were sampled (``Registration.to_meta``), when it was tried.
     registration: Mapping[str, Any] | None = None
+    #: For a length or presence count: where the track lines it was read along came
+    #: from, ``given`` (the site's centrelines) or ``found`` (lines found in the image
+    #: itself, far less accurate), as ``railwatch.storage.repo.COARSE_KEY`` records it;
+    #: None for another count, or none recorded (2026-12-07, session 48).
+    tracks: str | None = None
     #: How a 16-bit or float image maps to 8 bits, from the scene's metadata (``railwatch
     #: ingest --radiometry``): its chips are read as it was counted.
     radiometry: Radiometry = "linear"
@@ -336,6 +341,9 @@ class Headline:
     #: level since the shift from 2023-09-18 raised on 2023-09-25: 2 images of it before
     #: this one; a baseline needs 5"); empty where there is one.
     no_baseline: str = ""
+    #: How the report names :attr:`latest` (:func:`latest_car_words`): "latest usable
+    #: image", or "latest image with a count" where usable 10 m images came after it.
+    latest_words: str = "latest usable image"
 
     @property
     def unit(self) -> str:
@@ -437,7 +445,10 @@ def lone_image_words(data: ReportData) -> str:
         drawn = "the railcars it counted outlined"
     if len(data.scenes) == 1:
         return f"The only image of this report, with {drawn}."
-    return f"No alert of this report has images, so its latest usable image is shown, with {drawn}."
+    return (
+        f"No alert of this report has images, so its {latest_car_words(data.scenes)} is "
+        f"shown, with {drawn}."
+    )
 
 
 def n_acknowledged(data: ReportData) -> int:
@@ -468,6 +479,26 @@ def latest_car_image(rows: Sequence[SceneRow]) -> SceneRow | None:
     another image than the one drawn."""
     counted = [r for r in rows if r.counts_cars]
     return max(counted, key=lambda r: r.when) if counted else None
+
+
+def later_flags(rows: Sequence[SceneRow]) -> list[SceneRow]:
+    """The usable 10 m (and coarser) images of ``rows`` after :func:`latest_car_image`,
+    oldest first: long-train flags, no count (all of them where no image has a count)."""
+    latest = latest_car_image(rows)
+    flags = [r for r in rows if r.counted and r.presence]
+    return sorted(
+        (r for r in flags if latest is None or r.when > latest.when), key=lambda r: r.when
+    )
+
+
+def latest_car_words(rows: Sequence[SceneRow]) -> str:
+    """How a report names :func:`latest_car_image`: "latest usable image", or "latest
+    image with a count" where a usable 10 m image (a long-train flag, no count) came after
+    it (2026-12-07, session 48: a 3 m image of 2024-12-10 was "the latest usable image"
+    above a table whose 10 m image of 2024-12-20 was usable)."""
+    if latest_car_image(rows) is not None and later_flags(rows):
+        return "latest image with a count"
+    return "latest usable image"
 
 
 def may_get_images(alert: AlertRow, after: SceneRow | None) -> bool:

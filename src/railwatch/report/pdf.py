@@ -310,7 +310,7 @@ def chart_caption(data: ReportData) -> str:
     if "class-alerts" in marks:
         parts.append("alerts of single classes are not marked on the total")
     if "silence" in marks or "silence-alert" in marks:
-        parts.append("triangles on the top edge: no usable image for long (a silence)")
+        parts.append("triangles on the top edge: no count for long (a silence)")
     text = "; ".join(parts)
     text = (text[:1].upper() + text[1:] + ". ") if text else ""
     text += "Dates on the time axis are local days at the site."
@@ -349,7 +349,7 @@ def _first_page(data: ReportData) -> Figure:
     quality = f" ({quality_words(h.latest).replace(' ·', ',')})" if h.latest else ""
     covered = covered_words(h.latest) if h.latest else ""
     facts = [
-        ("Latest usable image", latest),
+        (h.latest_words.capitalize(), latest),
         (
             "Current count",
             h.current_words + (f" · {covered}" if covered else ""),
@@ -599,7 +599,8 @@ def _lone_page(data: ReportData, foot: _AlertList | None = None) -> Figure:
     ``foot``: the report's alerts, when they fit under it (:data:`FOOT_LINES`)."""
     fig = _page()
     latest = data.headline.latest
-    _header(fig, data, "Latest usable image" + (f" · {latest.day}" if latest else ""))
+    title = data.headline.latest_words.capitalize()
+    _header(fig, data, title + (f" · {latest.day}" if latest else ""))
     fig.text(0.04, 0.87, _wrap(lone_image_words(data), 150, 10), fontsize=10, va="top")
     lift = _foot_height(foot) if foot is not None else 0.0
     chip = data.lone_image

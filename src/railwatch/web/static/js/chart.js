@@ -415,7 +415,7 @@ const RWChart = (() => {
       [".pt-unusable", "key-unusable", "×", "unusable image: not counted (a gap in the line)"],
       [".pt-untold", "key-untold", "·", "counted by a method that cannot tell this class"],
       ["line.event", "key-event", "┆", "event"],
-      [".silence", drawn(".silence:not(.silence-info)") ? "key-silence" : "key-info", "▼", "silence (no usable image for too long)"],
+      [".silence", drawn(".silence:not(.silence-info)") ? "key-silence" : "key-info", "▼", "silence (no count for too long: no usable image, or none able to count cars)"],
     ].filter(([sel]) => drawn(sel));
     if (KEY.length) {
       const key = document.createElement("p");

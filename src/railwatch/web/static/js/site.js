@@ -167,6 +167,15 @@
   const tracksCommand = () => `PATCH /api/sites/${site.name} with them as \`tracks\``;
   const needsTracksText = () => `not counted, the site has no track centrelines (give them: ${tracksCommand()})`;
 
+  /** A length count read along track lines found in the image itself (the site had no
+   * track centrelines when it was counted: ``railwatch:coarse`` ``tracks`` ``found`` in
+   * its metadata): far less accurate, as `railwatch process`, `scene show` and the report
+   * say (2026-12-07, session 48: the page gave it as any other count). */
+  const foundLines = (sc) => sc.status === "processed" && Boolean(sc.count) && sc.count.method === "length" &&
+    !isReviewed(sc) && ((sc.metadata || {})["railwatch:coarse"] || {}).tracks === "found";
+  const foundLinesText = () => "read along track lines found in the image, far less accurate than along " +
+    `the site's track centrelines (it had none when this image was counted; give them: ${tracksCommand()}, then process the site again)`;
+
   function sceneLabel(sc) {
     if (sc.status === "unusable") return "unusable";
     if (needsTracks(sc)) return "needs track centrelines";
@@ -306,6 +315,7 @@
         ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtInterval(sc.count.total, sc.count.low, sc.count.high, sc.count.method)}, ${sc.count.method})`
         : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; "))
         : needsTracks(sc) ? el("span", { class: "warn needs-tracks" }, needsTracksText()) : sc.status,
+      ...(foundLines(sc) ? [" · ", el("span", { class: "warn found-lines" }, foundLinesText())] : []),
       " · clear ", pct(q.clear_fraction),
       // how much of the site the image covers, as the report's "clear · coverage" says (a
       // count over part of the site is of that part; 2026-12-06, session 35: not shown)
