@@ -74,7 +74,11 @@ def test_a_rise_seen_only_after_a_switch_to_3m_is_raised() -> None:
     records = [a for a in analyze_series(pts) if a.kind == "record" and a.when > pts[59].when]
     assert [a.cls for a in records] == ["all", "all"]
     first, second = records
-    assert first.severity == "info" and "if the next image confirms it" in first.explanation
+    assert first.severity == "info"
+    # the next image confirmed it: said since session 48 (it said "it would be 'medium' if
+    # the next image confirms it" after that image too)
+    assert "it would have been 'medium': the next image, of " in first.explanation
+    assert "confirmed it and raised its own record alert ('medium')" in first.explanation
     assert second.severity in ("medium", "high")
     assert "lower end, 37.8, is 2.2× the record of 17" in second.explanation
     assert "cars detected one by one" in second.explanation

@@ -252,7 +252,8 @@ def test_the_headline_names_a_count_before_later_10m_images_truly() -> None:
     assert "latest usable image" not in head.summary
     assert "on 2023-05-31 (latest image with a count, 3 m: occupied track length" in head.summary
     assert (
-        "Since then, 1 usable image of 10 m or coarser, which only tells whether a long "
+        "Since then, there has been 1 usable image of 10 m or coarser, which only tells "
+        "whether a long "
         "train is present (latest, 2023-06-30: no long train)."
     ) in head.summary
     # without a later 10 m image, as before

@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.errors import ImageryError, InputError, NotFoundError, RailwatchError, plural
 from railwatch.limits import check_year
 from railwatch.storage import Database, repo
+from railwatch.storage.db import is_sqlite_locked
 
 __all__ = [
     "EIGHT_BIT_NOTE",
@@ -1863,7 +1864,8 @@ def _ingest_one(
     utc_offset: timedelta = timedelta(0),
     date_only: bool = False,
 ) -> None:
-    """Inspect and record one file, filing the outcome in ``summary``; never raises.
+    """Inspect and record one file, filing the outcome in ``summary``; never raises but for
+    SQLite's "database is locked" (:func:`railwatch.storage.db.is_sqlite_locked`).
     ``utc_offset``: the site's nominal zone, where a file name's day alone is dated
     (noon there); ``date_only``: ``when`` is such a noon, for a day given alone.
     A file that carries no date is put in ``undated`` when given, to be ingested again
@@ -1978,6 +1980,12 @@ def _ingest_one(
         if notes:
             last["warning"] = "; ".join(notes)
     except Exception as err:  # one bad file never fails the batch
+        if is_sqlite_locked(err):
+            # another writer kept the database past SQLite's wait: no fault of this file,
+            # and each file after it would wait as long; the batch stops, busy (status 75;
+            # the files recorded before it stay, and running it again goes on; review,
+            # session 48)
+            raise
         summary.fail(name, err)
 
 

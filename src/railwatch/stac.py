@@ -100,6 +100,7 @@ from railwatch.ingest import (
     SCALE_CHANGED as SCALE_CHANGED,  # defined here when ingest-stac alone recorded scales
 )
 from railwatch.storage import Database, repo
+from railwatch.storage.db import is_sqlite_locked
 
 __all__ = [
     "COVERAGE_FROM_KEY",
@@ -1043,6 +1044,8 @@ def _register(
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
+        if is_sqlite_locked(err):  # but a database another writer keeps: busy (as ingest)
+            raise
         _fail_item(summary, name, err)
 
 

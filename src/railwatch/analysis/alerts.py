@@ -142,6 +142,7 @@ def analyze_series(
                 found = _across_methods(found, part, one, method, settings)
             if method in settings.confirm_methods:
                 found = _confirmed_only(found, part, method)
+            found = _settled(found, part)
             # every count alert names its method (metrics["method"]) and says where other
             # methods' earlier counts were not compared. Since 2026-12-06 (session 40) of a
             # one-method series too: named only where the series held several methods,
@@ -363,6 +364,59 @@ def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list
                 severity="info",
                 explanation=a.explanation + note,
                 metrics={**a.metrics, "unconfirmed_severity": a.severity},
+            )
+        )
+    return out
+
+
+#: The end of a note's text that waits for the next image (:func:`_confirmed_only`,
+#: :func:`_unconfirmed_drop`), while no next image is in the series.
+_WAITING = "it would be '{severity}' if the next image confirms it."
+
+
+def _settled(alerts: list[Alert], part: CountSeries) -> list[Alert]:
+    """``alerts`` of ``part`` whose note waits for the next image to confirm it
+    (``metrics["unconfirmed_severity"]``) say, once the series holds that image, whether
+    it did: the next usable image raised a record, spike or upward shift (a drop or a
+    downward shift, for a drop) above 'info' or not (``metrics["next_image"]``, its day;
+    ``metrics["confirmed_next"]``).
+    That is the rule's confirmation: a next image as high that is neither (a record
+    within the rise under 1.2x it, and no spike) raises no alert and confirms nothing.
+    Until 2026-12-07 (session 48) a note said "it would be 'medium' if the next image
+    confirms it" for ever, also after an image that did not."""
+    usable = sorted(as_utc(p.when) for p in part.usable)
+    raised: dict[tuple[bool, datetime], Alert] = {}
+    for a in alerts:  # (downward?, time): what an image raised above info, a shift too
+        down = a.kind == "drop" or (a.kind == "shift" and a.metrics.get("direction") == "down")
+        if a.severity != "info" and a.kind in ("record", "spike", "drop", "shift"):
+            raised.setdefault((down, as_utc(a.when)), a)
+    out = []
+    for a in alerts:
+        severity = a.metrics.get("unconfirmed_severity")
+        waiting = _WAITING.format(severity=severity)
+        k = bisect.bisect_right(usable, as_utc(a.when))
+        if severity is None or k >= len(usable) or waiting not in a.explanation:
+            out.append(a)
+            continue
+        after = usable[k]  # the site's local time (analyze_series: at_site)
+        day = after.date().isoformat()
+        confirming = raised.get((a.kind == "drop", after))
+        wanted = "a drop or shift alert" if a.kind == "drop" else "a record, spike or shift alert"
+        if confirming is not None:
+            settled = (
+                f"it would have been '{severity}': the next image, of {day}, confirmed it "
+                f"and raised its own {confirming.kind} alert ('{confirming.severity}')."
+            )
+        else:
+            settled = (
+                f"it would have been '{severity}' had the next image raised {wanted} above "
+                f"'info' too; the next image, of {day}, did not."
+            )
+        out.append(
+            replace(
+                a,
+                explanation=a.explanation.replace(waiting, settled, 1),
+                metrics={**a.metrics, "next_image": day, "confirmed_next": confirming is not None},
             )
         )
     return out

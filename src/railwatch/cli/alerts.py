@@ -63,8 +63,6 @@ def _row(a: Any, day: date | None = None) -> dict[str, Any]:
     from railwatch.storage.serialize import alert_dict
 
     every = alert_dict(a, day)
-    # the API has no updated_at (yet): written as alert_dict writes created_at
-    every["updated_at"] = a.updated_at.isoformat() if a.updated_at is not None else None
     return {name: every[name] for name in JSON_MEMBERS}
 
 

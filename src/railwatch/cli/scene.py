@@ -731,7 +731,8 @@ def remove_command(
 
     Without --yes it lists what would be removed and asks when run from a terminal; it is
     refused (status 2) when standard input is not a terminal (a script, a pipe). A site
-    being processed (`railwatch process`, a dashboard job) is refused (status 1)."""
+    being processed (`railwatch process`, a dashboard job) is refused (status 75: busy,
+    run it again later)."""
     for scene_id in scene_ids:
         check_record_id(scene_id, "scene", SCENE_IDS)
     ids = list(dict.fromkeys(scene_ids))

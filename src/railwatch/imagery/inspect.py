@@ -1792,12 +1792,20 @@ def eight_bit_values(ds: Any) -> str | None:
     side_w, side_h = min(ds.width, _EIGHT_BIT_WINDOW), min(ds.height, _EIGHT_BIT_WINDOW)
     block_h, block_w = ds.block_shapes[0]
     parts, masked = [], []
+    chosen: set[tuple[int, int]] = set()
     try:
         for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
             col = min(max(0, round(ds.width * fx - side_w / 2)), ds.width - side_w)
             row = min(max(0, round(ds.height * fy - side_h / 2)), ds.height - side_h)
-            col = _within_one_block(col, side_w, block_w, ds.width)
-            row = _within_one_block(row, side_h, block_h, ds.height)
+            inside = (
+                _within_one_block(col, side_w, block_w, ds.width),
+                _within_one_block(row, side_h, block_h, ds.height),
+            )
+            # a window moved onto one already read (an image of one to two tiles a side:
+            # all five fell on the same tile, review, session 48) is read where it was
+            if inside not in chosen:
+                col, row = inside
+            chosen.add((col, row))
             window = rasterio.windows.Window(col, row, side_w, side_h)
             read = read_masked(ds, bands, window=window)  # GDAL's mask: nodata, .msk
             parts.append(np.ma.getdata(read).reshape(len(bands), -1))

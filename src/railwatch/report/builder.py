@@ -771,8 +771,9 @@ def _headline(
         last = flags_after[-1]
         n = len(flags_after)
         summary += (
-            f" Since then, {n} usable image{'s' if n != 1 else ''} of 10 m or coarser, "
-            f"which only tell{'s' if n == 1 else ''} whether a long train is present "
+            f" Since then, {'there has' if n == 1 else 'there have'} been {n} usable "
+            f"image{'s' if n != 1 else ''} of 10 m or coarser, which only "
+            f"tell{'s' if n == 1 else ''} whether a long train is present "
             f"(latest, {last.day}: "
             f"{'a long train was present' if last.long_train else 'no long train'})."
         )

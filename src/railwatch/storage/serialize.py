@@ -307,6 +307,9 @@ def alert_dict(alert: Alert, day: date | str | None = None) -> dict[str, Any]:
         "ack_note": alert.ack_note,
         "ack_at": _iso(alert.ack_at),
         "created_at": _iso(alert.created_at),
+        # when `railwatch analyze` last stored a change to it (what `changed_since`
+        # compares with; an acknowledgement changes it not; 2026-12-07, session 48)
+        "updated_at": _iso(alert.updated_at),
         "day": day if day is None or isinstance(day, str) else day.isoformat(),
         "reviewed": bool(metrics.get("reviewed")),
         "changed_since_ack": changed_since_ack(metrics),

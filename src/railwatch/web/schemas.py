@@ -638,6 +638,13 @@ class Alert(_Out):
     ack_note: str | None
     ack_at: str | None = Field(json_schema_extra=_TIME)
     created_at: str | None = Field(json_schema_extra=_TIME)
+    updated_at: str | None = Field(
+        default=None,
+        json_schema_extra=_TIME,
+        description="When an analysis last stored a change to it (raised again saying "
+        "something else, retired): what `changed_since` compares with. An "
+        "acknowledgement changes it not.",
+    )
     day: str | None = Field(json_schema_extra=_DAY)
     reviewed: bool
     changed_since_ack: dict[str, Any] | None

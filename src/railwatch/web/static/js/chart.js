@@ -208,7 +208,7 @@ const RWChart = (() => {
     if (unlabelled) {
       const note = document.createElement("p");
       note.className = "muted chart-note chart-events-unlabelled";
-      note.textContent = `${unlabelled} of the events drawn have no label (no room beside the others): ` +
+      note.textContent = `${unlabelled} of the events drawn ${unlabelled === 1 ? "has" : "have"} no label (no room beside the others): ` +
         "hover over a dashed line, or Tab to the chart and move to it, to read its event.";
       host.append(note);
     }
