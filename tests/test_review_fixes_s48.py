@@ -159,3 +159,35 @@ def test_a_note_waiting_for_the_next_image_says_what_the_next_image_did() -> Non
     for a in confirmed:
         assert f"the next image, of {day}, confirmed it and raised its own" in a.explanation
         assert a.metrics["confirmed_next"] is True
+
+
+@pytest.mark.parametrize("gsd", [3.0, 10.0])
+def test_an_unusable_coarse_images_why_names_causes_not_how_it_is_counted(gsd: float) -> None:
+    """A cloudy 3 m (10 m) image read "unusable: cloud covers 90 % of the site; ...;
+    resolution 3.0 m: cars are not separable, counts come from occupied track length" in
+    the export and the report, as if its resolution were a cause (walk-coarse, U4)."""
+    from types import SimpleNamespace
+
+    from affine import Affine
+
+    from railwatch.export.layers import _no_count_reason
+    from railwatch.imagery import SiteGrid, SiteRaster, assess_quality
+    from railwatch.imagery.quality import causes
+
+    n = 100
+    grid = SiteGrid(
+        crs="EPSG:32652", transform=Affine(gsd, 0, 0, 0, -gsd, 0), width=n, height=n, gsd=gsd
+    )
+    ones = np.ones((n, n), bool)
+    mask = np.zeros((n, n), np.uint8)
+    mask[:90] = 1  # cloud over 90 % of the site
+    image = np.random.default_rng(0).integers(60, 160, (n, n, 3), dtype=np.uint8)
+    quality = assess_quality(SiteRaster(image, ones, ones, mask, grid))
+    assert not quality.usable
+    notes = [r for r in quality.reasons if r.startswith(f"resolution {gsd:.1f} m:")]
+    assert notes, quality.reasons  # the note is stored (scene show lists it as a note)
+    assert causes(quality.reasons) == [r for r in quality.reasons if r not in notes]
+    scene = SimpleNamespace(usable=False, status="unusable", reasons=list(quality.reasons))
+    why = _no_count_reason(scene, False, False, "yard")  # type: ignore[arg-type]
+    assert why is not None and why.startswith("unusable: cloud"), why
+    assert "resolution" not in why, why

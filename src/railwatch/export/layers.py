@@ -450,7 +450,10 @@ def _no_count_reason(scene: Scene, counted: bool, presence: bool, site: str) -> 
         error = name_site(scene.error, site) if scene.error else None
         return f"processing failed: {error}" if error else "processing failed"
     if scene.usable is False or scene.status == "unusable":
-        return "unusable: " + ("; ".join(scene.reasons) if scene.reasons else "quality too low")
+        from railwatch.imagery.quality import causes  # not how its resolution is counted
+
+        why = causes(scene.reasons or ())
+        return "unusable: " + ("; ".join(why) if why else "quality too low")
     if scene.status == "ingested":
         return "not processed yet (railwatch process)"
     return "no count stored"

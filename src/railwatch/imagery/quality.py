@@ -63,6 +63,7 @@ between cloud, haze and snow. Use a provider mask when there is one.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,7 @@ __all__ = [
     "Conditions",
     "Quality",
     "assess_quality",
+    "causes",
     "estimate_conditions",
 ]
 
@@ -119,6 +121,24 @@ _OBJECT_GSD = LENGTH_GSD
 #: ``PRESENCE_GSD`` it is; until 2026-12-06, session 40, 5 m: a 7 m scene counted by
 #: length was said to tell only the presence of long trains)
 _PRESENCE_GSD = PRESENCE_GSD
+
+#: The reasons :func:`assess_quality` adds for a resolution that is counted another way
+#: (occupied track length, long trains only): notes of how it is counted, not why a scene
+#: is unusable.
+_METHOD_NOTE = re.compile(
+    r"^resolution [0-9.]+ m: (cars are not separable|only the presence of long trains)"
+)
+
+
+def causes(reasons: Sequence[str]) -> list[str]:
+    """``reasons`` (a scene's stored quality reasons) without the notes of how its
+    resolution is counted ("resolution 3.0 m: cars are not separable, counts come from
+    occupied track length"): what an unusable scene's "why" says. Until 2026-12-07
+    (session 48) a cloudy 3 m image read "unusable: cloud covers 95 % of the site; ...;
+    resolution 3.0 m: cars are not separable ..." in the report and the export, as if its
+    resolution were a cause too."""
+    return [r for r in reasons if not _METHOD_NOTE.match(r)]
+
 
 # Estimation thresholds (8-bit values, metres).
 _BRIGHT_MIN = 175  # darkest channel of a bright (cloud/snow) pixel

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from railwatch.counting import needs_tracks
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
+from railwatch.imagery.quality import causes
 from railwatch.imagery.read import item_nodata_of, item_scaling_of, radiometry_of
 from railwatch.report.model import (
     AlertRow,
@@ -81,7 +82,9 @@ def scene_row(
     covered = by_cls.get("covered") if tells_class("covered", method) else None
     usable = bool(scene.usable) and scene.status == "processed"
     coverage = scene.quality_coverage if scene.quality_coverage is not None else scene.coverage
-    reasons = tuple(scene.reasons or ())
+    # the causes, not how its resolution is counted (session 48: a cloudy 3 m image read
+    # "no: cloud covers 95 % ..., resolution 3.0 m: cars are not separable ...")
+    reasons = tuple(causes(scene.reasons or ()))
     if scene.status in ("ingested", "failed"):
         reasons = ("not processed",) if scene.status == "ingested" else ("processing failed",)
         if scene.status == "failed" and needs_tracks(scene.error):
