@@ -191,3 +191,24 @@ def test_an_unusable_coarse_images_why_names_causes_not_how_it_is_counted(gsd: f
     why = _no_count_reason(scene, False, False, "yard")  # type: ignore[arg-type]
     assert why is not None and why.startswith("unusable: cloud"), why
     assert "resolution" not in why, why
+
+
+def test_a_chart_of_length_counts_alone_is_labelled_in_car_equivalents() -> None:
+    """The report chart of a site seen only at 3 m said "railcars per image" on its y axis
+    (walk-coarse, U7); with cars counted one by one among them it still does."""
+    from dataclasses import replace as with_
+
+    from railwatch.report.charts import timeseries_figure
+    from railwatch.report.model import SceneRow
+
+    rows = [
+        SceneRow(scene_id=i, when=START + timedelta(days=30 * i), sensor="S", gsd=3.0,
+                 usable=True, clear_fraction=1.0, coverage=1.0, total=12.0, low=6.0,
+                 high=25.0, method="length")
+        for i in range(6)
+    ]  # fmt: skip
+    fig = timeseries_figure(rows, [], (), [], title="yard")
+    assert fig.axes[0].get_ylabel() == "car equivalents per image"
+    mixed = [*rows[:5], with_(rows[5], gsd=0.5, method="objects")]
+    fig = timeseries_figure(mixed, [], (), [], title="yard")
+    assert fig.axes[0].get_ylabel() == "railcars per image"

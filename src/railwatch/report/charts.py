@@ -1132,7 +1132,10 @@ def _draw_timeseries(
     ax.yaxis.set_major_locator(
         MaxNLocator(nbins=5, integer=True) if narrow else MaxNLocator(integer=True)
     )
-    ax.set_ylabel("railcars per image")
+    # a chart of occupied-length counts alone is one of car equivalents (length / 14 m),
+    # not railcars told one by one (2026-12-07, session 48: it said "railcars per image")
+    only_length = bool(counted) and all(s.method == "length" for s in counted)
+    ax.set_ylabel("car equivalents per image" if only_length else "railcars per image")
     if narrow:
         ax.yaxis.label.set_fontsize(10 * grow)
         ax.tick_params(labelsize=9 * grow)
