@@ -1199,21 +1199,10 @@ def _quiet_day(summary: IngestSummary, paths: Sequence[Path]) -> bool:
 
 def _holds_no_file(root: Path) -> bool:
     """Whether the folder ``root``, and every folder below it, holds no file but hidden
-    ones (hidden folders left out; each folder walked once, links followed as the scan
-    follows them)."""
-    visited = {os.path.realpath(root)}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        if any(not name.startswith(".") for name in filenames):
-            return False
-        keep = []
-        for name in dirnames:
-            real = os.path.realpath(os.path.join(dirpath, name))
-            if name.startswith(".") or real in visited:
-                continue
-            visited.add(real)
-            keep.append(name)
-        dirnames[:] = keep
-    return True
+    ones (walked as the scan walks it: :func:`railwatch.imagery.scan.walk_files`)."""
+    from railwatch.imagery.scan import walk_files
+
+    return next(walk_files(root), None) is None
 
 
 def _passed_over_text(entries: list[dict[str, Any]]) -> str:

@@ -456,12 +456,7 @@ def _read_along_found_lines(session: Any, site: str, until: datetime | None) -> 
     )
     if until is not None:
         query = query.where(Scene.acquired_at <= until)
-    return sum(
-        1
-        for meta in session.scalars(query)
-        if isinstance(coarse := (meta or {}).get(repo.COARSE_KEY), dict)
-        and coarse.get("tracks") == "found"
-    )
+    return sum(1 for meta in session.scalars(query) if repo.tracks_read(meta) == "found")
 
 
 def _shown(alerts: Sequence[Alert], show: tuple[int, str | None]) -> list[Alert]:

@@ -127,14 +127,12 @@ def list_(
 def _along_found_lines(d: dict[str, Any]) -> bool:
     """A scene (as ``scene_dict`` gives it, with its ``count``) whose total, not an
     analyst's, was read along track lines found in the image (``repo.COARSE_KEY``)."""
-    coarse = (d.get("metadata") or {}).get(repo.COARSE_KEY)
     return (
         d["status"] == "processed"
         and bool(d["count"])
         and d["count"]["method"] == "length"
         and not d["reviewed"]
-        and isinstance(coarse, dict)
-        and coarse.get("tracks") == "found"
+        and repo.tracks_read(d.get("metadata")) == "found"
     )
 
 

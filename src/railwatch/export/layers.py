@@ -467,9 +467,7 @@ def _track_lines(scene: Scene, method: str | None) -> str | None:
     along found lines looked like any other)."""
     if method not in ("length", "presence") or scene.status != "processed":
         return None
-    coarse = (scene.meta or {}).get(repo.COARSE_KEY)
-    tracks = coarse.get("tracks") if isinstance(coarse, dict) else None
-    return tracks if isinstance(tracks, str) else None
+    return repo.tracks_read(scene.meta)
 
 
 def _whole(value: float | None) -> int | None:

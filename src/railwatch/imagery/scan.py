@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,11 +119,11 @@ def scan(paths: Iterable[str | Path]) -> Scan:
     )
 
 
-def _walk(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
-    """The rasters, sidecars and pictures under ``root``, each sorted."""
-    files: list[Path] = []
-    sidecars: list[Path] = []
-    pictures: list[Path] = []
+def walk_files(root: Path) -> Iterator[Path]:
+    """Every file under the folder ``root`` but hidden ones, hidden folders left out;
+    links to folders followed, each real folder once (a link back up the tree is no
+    loop). What a folder's scan reads, and what ``ingest`` asks of a drop folder (does it
+    hold any file at all)."""
     visited: set[str] = {os.path.realpath(root)}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         keep = []
@@ -137,14 +137,21 @@ def _walk(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
             keep.append(d)
         dirnames[:] = keep
         for name in filenames:
-            if name.startswith("."):
-                continue
-            p = Path(dirpath) / name
-            suffix = p.suffix.lower()
-            if is_sidecar(p):
-                sidecars.append(p)
-            elif suffix in RASTER_SUFFIXES:
-                files.append(p)
-            elif suffix in PICTURE_SUFFIXES:
-                pictures.append(p)
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """The rasters, sidecars and pictures under ``root``, each sorted."""
+    files: list[Path] = []
+    sidecars: list[Path] = []
+    pictures: list[Path] = []
+    for p in walk_files(root):
+        suffix = p.suffix.lower()
+        if is_sidecar(p):
+            sidecars.append(p)
+        elif suffix in RASTER_SUFFIXES:
+            files.append(p)
+        elif suffix in PICTURE_SUFFIXES:
+            pictures.append(p)
     return sorted(files), sorted(sidecars), sorted(pictures)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -129,7 +129,7 @@ def scene_row(
         item_nodata=item_nodata_of(scene.meta),
         radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
-        tracks=_tracks_read(scene.meta) if usable else None,
+        tracks=repo.tracks_read(scene.meta) if usable else None,
         reviewed=reviewed and usable,
         detector_total=float(detector_total) if detector_total is not None and usable else None,
         review_outlines=reviewed and usable and review is not None and review.cars is not None,
@@ -137,14 +137,6 @@ def scene_row(
         sun_elevation=sun[1] if (sun := sun_of(scene.meta)) is not None else None,
         utc_offset=utc_offset,
     )
-
-
-def _tracks_read(meta: Mapping[str, Any] | None) -> str | None:
-    """Where a coarse count's track lines came from (``given`` or ``found``), from the
-    scene's metadata (:data:`railwatch.storage.repo.COARSE_KEY`); None when it says none."""
-    coarse = (meta or {}).get(repo.COARSE_KEY)
-    tracks = coarse.get("tracks") if isinstance(coarse, dict) else None
-    return tracks if isinstance(tracks, str) else None
 
 
 def scene_rows(session: Session, site: Site) -> list[SceneRow]:

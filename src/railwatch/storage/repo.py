@@ -898,6 +898,16 @@ def _coarse_meta(
     return meta
 
 
+def tracks_read(meta: Mapping[str, Any] | None) -> str | None:
+    """Where a coarse count's track lines came from, as :data:`COARSE_KEY` in a scene's
+    metadata ``meta`` records it: ``given`` (the site's centrelines) or ``found`` (lines
+    found in the image itself, far less accurate); None when it records none. The one
+    reader of it for the report, the export, ``scene list`` and ``analyze`` (session 48)."""
+    coarse = (meta or {}).get(COARSE_KEY)
+    tracks = coarse.get("tracks") if isinstance(coarse, dict) else None
+    return tracks if isinstance(tracks, str) else None
+
+
 def occupied_runs_of(scene: Scene) -> tuple[OccupiedRun, ...] | None:
     """The stretches of track a length count of ``scene`` read as occupied (WGS84
     lon/lat), as :func:`record_scene_result` kept them; None when none were kept (not a
