@@ -9,13 +9,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
+from railwatch.cli._common import (
+    comma_list,
+    console,
+    err_console,
+    labelled_count,
+    plural_s,
+    progress_bar,
+)
 from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.train import TRAIN_STYLES
 from railwatch.errors import InputError
 
 if TYPE_CHECKING:
     from railwatch.detect.calibration import Calibration
+    from railwatch.detect.labels import LabelledSet
 
 #: ``--scenes`` and ``--seed`` defaults (simulated scenes per resolution, first seed).
 SIMULATED_SCENES = 60
@@ -197,6 +205,8 @@ def calibrate(
         if labels is not None
         else None
     )
+    if labelled is not None and labels is not None:
+        _say_labels(labelled, labels)
     # only its card is read here: an INT8 copy that no longer matches it is no matter
     card_det = DefaultDetector(path, precision="fp32")
     strings = (
@@ -285,8 +295,18 @@ def calibrate(
         ),
         **({REFINE_KEY: refine_entry} if refine_entry is not None else {}),
     )
+    spread_from = _spread_scenes(labelled) if labelled is not None else {}
     for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True):
-        err_console.print(f"recall at {g:g} m: {r:.2f} (scene-to-scene sd {sd:.2f})")
+        n = spread_from.get(g)
+        # fewer than two images of 5 or more cars at a resolution: the calibration
+        # assumes a spread of 0.1, which was printed as if measured (session 49)
+        said = (
+            f"sd {sd:.2f} assumed: {n} image{plural_s(n)} with 5 or more cars at this "
+            "resolution, 2 are needed to measure the scene-to-scene spread"
+            if n is not None and n < 2
+            else f"scene-to-scene sd {sd:.2f}"
+        )
+        err_console.print(f"recall at {g:g} m: {r:.2f} ({said})")
     bins = ", ".join(
         f"{a:.1f}-{b:.1f}: {p:.2f}"
         for a, b, p in zip(cal.score_edges, cal.score_edges[1:], cal.precision, strict=False)
@@ -353,6 +373,69 @@ def calibrate(
         "class_thresholds": dict(cal.class_thresholds),
         "class_threshold": cal.class_threshold,
     }
+
+
+def _say_labels(labelled: LabelledSet, folder: Path) -> None:
+    """What ``--labels`` gave (images, cars, where the labels come from) and what it left
+    out, as `railwatch train --labels` says it (2026-12-07, session 49: calibrate said
+    nothing, and a folder of `detect`'s uncorrected output calibrated the detector
+    against its own boxes, recall 1.00, without a word; images without a label file were
+    left out silently)."""
+    from railwatch.detect.labels import describe_provenance
+
+    n = len(labelled.images)
+    empty = sum(1 for i in labelled.images if not i.cars)
+    counts = labelled.provenance()
+    by_class: dict[str, int] = {}
+    for item in labelled.images:
+        for cls, k in item.by_class().items():
+            by_class[cls] = by_class.get(cls, 0) + k
+    classes = ", ".join(f"{c} {k}" for c, k in sorted(by_class.items())) or "no cars"
+    err_console.print(
+        f"labels: {n} image{plural_s(n)} ({empty} without cars), "
+        f"{labelled_count(labelled.distinct_cars, labelled.cars, escape(classes))} in "
+        f"{escape(str(folder))}; origin: {escape(describe_provenance(counts))}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if counts.get("detector"):
+        k = counts["detector"]
+        err_console.print(
+            f"[bold yellow]warning:[/] {k} image{plural_s(k)} of the detector's labels "
+            "(railwatch detect's output, or export-labels' boxes, not marked verified): "
+            "where they were not corrected, the calibration measures the detector against "
+            "its own boxes (recall and precision near 1) and the card would promise counts "
+            "it does not give. Correct them (save as NAME.truth.geojson; a file that keeps "
+            "detect's 'detector' member is taken as uncorrected, unless it says "
+            '"verified": true) or move them out of the folder',
+            highlight=False,
+            soft_wrap=True,
+        )
+    if labelled.unlabelled:
+        more = f" and {len(labelled.unlabelled) - 5} more" if len(labelled.unlabelled) > 5 else ""
+        k = len(labelled.unlabelled)
+        err_console.print(
+            f"[bold yellow]note:[/] not used (no label file): {k} image{plural_s(k)}, "
+            f"{escape(', '.join(labelled.unlabelled[:5]))}{more}; give an image without "
+            "cars a label file with no cars to calibrate on it",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _spread_scenes(labelled: LabelledSet) -> dict[float, int]:
+    """The images of 5 or more cars at each resolution band the calibration pools the
+    labelled images at (:func:`railwatch.detect.calibration.calibrate_on_labels`): the
+    scene-to-scene spread of recall is measured on 2 or more, else taken as 0.1."""
+    import math
+
+    from railwatch.detect.calibration import LABEL_GSD_BANDS
+
+    out: dict[float, int] = {}
+    for item in labelled.images:
+        band = min(LABEL_GSD_BANDS, key=lambda g: abs(math.log(g / item.native_gsd)))
+        out[band] = out.get(band, 0) + (1 if len(item.cars) >= 5 else 0)
+    return out
 
 
 def _shipped_refine(weights: Path) -> dict[str, object]:

@@ -308,6 +308,7 @@ def detect_command(
     _say_tracks_found(summaries)
     _say_lines_as_drawn(summaries)
     _say_uncalibrated(summaries, run.detector)
+    say_not_railcars(run.detector)
     if failed:
         raise RailwatchError(
             f"{len(failed)} of {len(images)} images could not be detected "
@@ -320,6 +321,40 @@ def detect_command(
                 else f"the other {len(summaries)} were written"
             )
         )
+
+
+def say_not_railcars(detector: Any) -> None:
+    """Once, on stderr: the classes of an ``onnx:``/``ultralytics:`` model taken as not
+    railcars, whose boxes are dropped (2026-12-07, session 49: a class name railwatch
+    does not know, ``?classes=railcar,gondla`` or a fine-tuned model's ``ore_truck``, lost
+    its cars without a word)."""
+    from railwatch.detect.onnx_backend import not_railcars
+
+    names = getattr(detector, "names", None)
+    class_map = getattr(detector, "class_map", None)
+    if not names or class_map is None:
+        return
+    if isinstance(class_map, dict):
+        class_map = [class_map.get(k) for k in range(len(names))]
+    dropped = not_railcars(names, class_map)
+    if not dropped:
+        return
+    shown = ", ".join(dropped[:8]) + (f" and {len(dropped) - 8} more" if len(dropped) > 8 else "")
+    err_console.print(
+        f"note: {len(dropped)} of the {len(names)} classes of {escape(detector.name)} "
+        + (
+            "is not a railcar class, and its boxes are dropped"
+            if len(dropped) == 1
+            else "are not railcar classes, and their boxes are dropped"
+        )
+        + f": {escape(shown)}. "
+        "Where one is a railcar, name it in the spec: onnx:MODEL?classes=a,b,... in the "
+        "model's order, 'railcar' for a car of any type (or boxcar, gondola, hopper, tank, "
+        "flat, container, locomotive; an ultralytics: model is exported to ONNX first, "
+        "`yolo export model=M.pt format=onnx`)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _say_uncalibrated(summaries: list[dict[str, Any]], detector: Any) -> None:

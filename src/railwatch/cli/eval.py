@@ -52,6 +52,23 @@ def _match_row(label: str, g: dict[str, Any]) -> list[str]:
     return cells
 
 
+def _match_caption(groups: list[tuple[str, dict[str, Any]]]) -> str | None:
+    """What a "–" in the box table means, where one is shown (session 49: an empty yard
+    read as empty showed a row of "–" without a word): precision is undefined where
+    nothing was detected, recall where the truth has no car, F1 where neither was a box
+    found or missed; 0 where boxes were found or missed and none matched."""
+    for _, g in groups:
+        for key in ("iou0.3", "iou0.5"):
+            m = g.get(key)
+            if m and None in (m.get("precision"), m.get("recall"), m.get("f1")):
+                return (
+                    "–: nothing to measure (precision: nothing detected; recall: no car in "
+                    "the truth; F1: neither a car found nor missed, e.g. an empty yard read "
+                    "as empty)"
+                )
+    return None
+
+
 def _count_row(label: str, g: dict[str, Any]) -> list[str]:
     """Group, then the count errors and the covered and type attributes."""
     c = g["count"]
@@ -260,6 +277,28 @@ def _say_frames_moved(scenes: list[SceneEval]) -> None:
     )
 
 
+def _say_detector_truth(scenes: list[SceneEval]) -> None:
+    """A warning naming the truth files that are `railwatch detect`'s output as it wrote
+    it (its 'detector' and 'detector_version', not marked verified): scored against
+    them, a detector is measured for agreement with the one that made them, not accuracy
+    (session 49: `detect`'s output copied as NAME.truth.geojson scored F1 1 without a
+    word; a labels folder said so already)."""
+    named = [s.name for s in scenes if s.truth_format is None and s.truth_verified is False]
+    if not named:
+        return
+    n = len(named)
+    err_console.print(
+        f"[bold yellow]warning:[/] {n} truth file{plural_s(n)} {'is' if n == 1 else 'are'} "
+        f"railwatch detect's output as it wrote {'it' if n == 1 else 'them'} (top-level "
+        f"'detector', not marked verified): {escape(_names(named))}. Where not corrected, "
+        "the scores measure agreement with that detector, not accuracy: correct "
+        f"{'it' if n == 1 else 'them'} (QGIS: save as NAME.truth.geojson) or add "
+        '"verified": true to a file you have checked',
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _left_out(pairing: Pairing, truth: Path, pred: Path | None) -> list[dict[str, str]]:
     """The files found but not evaluated, each with why (for the report)."""
     out = [
@@ -405,6 +444,9 @@ def eval_command(
         from railwatch.detect.registry import get_detector
 
         det = get_detector(detector)
+        from railwatch.cli.detect import say_not_railcars
+
+        say_not_railcars(det)
 
         def predict(
             image: Path, gsd: float | None, truth: FeatureSet, radiometry: Radiometry
@@ -455,6 +497,7 @@ def eval_command(
         radiometry=radio if radiometry is not None else None,
     )
     _say_frames_moved(scenes)
+    _say_detector_truth(scenes)
     report = summarise(scenes)
     # which files were paired is in each scene's row (truth_file, pred_file/image_file)
     report["left_out"] = left_out
@@ -554,7 +597,7 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
     # of 14 was cut to unreadable "0.…" cells there)
     groups = [("all", report["overall"])]
     groups += [(f"{res} m", g) for res, g in report["by_resolution"].items()]
-    table = Table(title=_heading(report, n_scenes, coarse))
+    table = Table(title=_heading(report, n_scenes, coarse), caption=_match_caption(groups))
     for col in ("group", "scenes", "P@.3", "R@.3", "F1@.3", "P@.5", "R@.5", "F1@.5"):
         table.add_column(col, justify="left" if col == "group" else "right")
     counts = Table(title="Counts per scene and attributes of matched cars")
@@ -619,6 +662,61 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
         )
     if classes.row_count:  # reviews of totals only give no class: no empty table
         print_table(classes)
+    _print_scenes(report.get("scenes") or [])
+
+
+#: Scenes listed one by one on screen; past it, the ones furthest off (all in --json).
+SCENES_SHOWN = 20
+WORST_SHOWN = 10
+
+
+def _print_scenes(rows: list[dict[str, Any]]) -> None:
+    """Each scene's truth, prediction, count error and F1 (session 49: the tables gave
+    groups only, and an analyst scoring six held-out images could not see which one was
+    off without --json); past :data:`SCENES_SHOWN` scenes, the :data:`WORST_SHOWN` whose
+    count is furthest off."""
+    if not rows:
+        return
+    shown = rows
+    caption = None
+    if len(rows) > SCENES_SHOWN:
+        counted = [r for r in rows if r.get("count_error") is not None]
+        shown = sorted(counted, key=lambda r: -abs(r["count_error"]))[:WORST_SHOWN]
+        caption = (
+            f"the {len(shown)} of {len(rows)} scenes whose count is furthest off; every "
+            "scene in --json ('scenes')"
+        )
+        if not shown:
+            return
+    why = []
+    if any("f1_iou0.3" in r and r["f1_iou0.3"] is None for r in shown):
+        why.append("no car in the truth and none predicted")
+    if any("f1_iou0.3" not in r for r in shown):
+        why.append("no boxes to match (a scene reviewed by count only, or 1.5 m and coarser)")
+    if why:
+        dash = f"F1 –: nothing to measure ({'; '.join(why)})"
+        caption = f"{caption}; {dash}" if caption else dash
+    table = Table(title="Per scene", caption=caption)
+    for col in ("scene", "gsd m", "truth", "predicted", "error", "F1@.3"):
+        table.add_column(col, justify="left" if col == "scene" else "right")
+    for r in shown:
+        if r.get("long_train_truth") is not None or r.get("method") == "presence":
+            flag = r.get("long_train_present")
+            pred = "–" if flag is None else ("long train" if flag else "none")
+            error = "–"
+        else:
+            pred = _fmt(r.get("pred"))
+            err = r.get("count_error")
+            error = "–" if err is None else f"{err:+g}" if err else "0"
+        table.add_row(
+            escape(str(r["name"])),
+            _fmt(r.get("gsd")),
+            _fmt(r.get("truth")),
+            pred,
+            error,
+            _fmt(r.get("f1_iou0.3")),
+        )
+    print_table(table)
 
 
 def _car_by_car(image: Path, gsd: float | None) -> bool:
@@ -630,9 +728,17 @@ def _car_by_car(image: Path, gsd: float | None) -> bool:
     from railwatch.detect.api import gsd_of, method_for_gsd
 
     if gsd is None:
+        import warnings
+
+        from rasterio.errors import NotGeoreferencedWarning
+
         try:
-            with rasterio.open(image) as ds:
-                gsd = gsd_of(ds)
+            with warnings.catch_warnings():
+                # a PNG without a world file: detect_file says what is missing (session 49:
+                # rasterio's warning was printed with its source line)
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                with rasterio.open(image) as ds:
+                    gsd = gsd_of(ds)
         except (RailwatchError, RasterioError, ValueError):
             return False
     return method_for_gsd(gsd) == "objects"

@@ -610,7 +610,9 @@ def _say_provenance(labelled: LabelledSet, verified_only: bool) -> None:
             f"warning: {mixed}{counts['detector']} image(s) of the detector's labels, not "
             "marked verified: where they were not corrected, the network is taught "
             "its own boxes, mistakes included. --verified-only trains on the verified ones "
-            "only; import-labels --verified marks a set you have checked",
+            "only; import-labels --verified marks a set you have checked (a GeoJSON label "
+            'file: a top-level "verified": true; `railwatch detect` output counts as the '
+            "detector's while it keeps its 'detector' member, which QGIS's Save As drops)",
             style="yellow",
             highlight=False,
             soft_wrap=True,

@@ -23,7 +23,7 @@ import json
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,14 @@ from scipy.optimize import linear_sum_assignment
 from shapely import STRtree
 
 from railwatch.detect.base import GENERIC_CLASS, Detection, is_presence
-from railwatch.detect.geojson import WGS84, FeatureSet, is_geographic, read_geojson
+from railwatch.detect.geojson import (
+    WGS84,
+    FeatureSet,
+    from_feature_collection,
+    is_geographic,
+    read_geojson,
+    read_geojson_object,
+)
 from railwatch.detect.merge import box_array, polygons_of
 from railwatch.errors import ImageryError, InputError
 
@@ -588,6 +595,8 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
         row["covered_known"] = False
     if s.truth_format is not None:  # a training-labels folder: said or not (null)
         row["truth_verified"] = s.truth_verified
+    elif s.truth_verified is False:  # a truth file that is `detect`'s output (session 49)
+        row["truth_verified"] = False
     if s.radiometry is not None:
         row["radiometry"] = s.radiometry
         row["radiometry_from"] = s.radiometry_from
@@ -1120,23 +1129,33 @@ def _find(
 
 
 def _stac_gsd(truth_file: Path, scene: str) -> float | None:
-    """The ``gsd`` of the STAC item ``NAME.json`` beside a truth file (the simulator's),
+    """The ``gsd`` of the STAC item ``NAME.json`` beside a truth file (the simulator's), or
+    the top-level ``gsd`` of a sidecar ``{"gsd": METRES}`` as label reading takes it
+    (since session 49),
     by the one rule of every reader of a file beside an image
     (:func:`railwatch.imagery.inspect.sidecar_json`, :func:`~railwatch.imagery.inspect.
     is_stac_item`): another tool's JSON (no ``"type": "Feature"`` nor ``stac_version``)
     is left alone; one that is not valid JSON but names a STAC item's keys is refused
     (an :class:`InputError` saying to fix or remove it). Until session 31 any JSON's
     ``properties.gsd`` was read and a broken item was taken for no gsd."""
-    from railwatch.imagery.inspect import is_stac_item, sidecar_json
+    from railwatch.imagery.inspect import ITEM_MARKS, is_stac_item, sidecar_json
 
     name = scene.rsplit("/", 1)[-1]
     try:
-        doc = sidecar_json(truth_file.parent / f"{name}.json", truth_file.name)
+        doc = sidecar_json(
+            truth_file.parent / f"{name}.json", truth_file.name, keys=(*ITEM_MARKS, "gsd")
+        )
     except ImageryError as err:
         raise InputError(f"scene {scene}: {err}") from err
-    if not is_stac_item(doc):
+    if is_stac_item(doc):
+        gsd = doc["properties"].get("gsd")
+    elif isinstance(doc, dict):
+        # label reading's own sidecar {"gsd": 0.3}, as `train --labels` reads it: a PNG's
+        # truth saved by QGIS keeps no "gsd" of its own (session 49: eval --detector said
+        # to give --gsd, an option eval has not)
+        gsd = doc.get("gsd")
+    else:
         return None
-    gsd = doc["properties"].get("gsd")
     if isinstance(gsd, bool) or not isinstance(gsd, int | float):
         return None
     return float(gsd) if math.isfinite(gsd) and gsd > 0 else None
@@ -1335,19 +1354,64 @@ def evaluate_dirs(
             else f"no image {first.scene}.tif/.png beside {first.truth} for the detector"
         )
     read: list[tuple[TruthFile, FeatureSet, FeatureSet | None, FrameMove | None]] = []
+    from railwatch.detect.labels import is_detect_output
+
+    other_image: list[str] = []
+    no_scale: list[TruthFile] = []  # images a detector cannot be run on without a gsd
+    detector_truth: set[str] = set()  # scenes whose truth is `detect`'s output
     for tfile in pairs.scenes:
         if tfile.features is not None:
             truth = tfile.features  # read from a labels folder (pixels or the image's CRS)
         else:
-            truth = read_geojson(tfile.truth)
+            data = _read_scene_file(tfile.truth, "truth")
+            truth = from_feature_collection(data, source=str(tfile.truth))
             _check_lonlat(truth, tfile.truth)
+            other_image += _made_on_other(data, tfile.truth, tfile)
+            if isinstance(data, dict) and is_detect_output(data):
+                detector_truth.add(tfile.scene)
         pred_fs = None
         moved = None
         if tfile.pred is not None:
-            pred_fs = read_geojson(tfile.pred)
+            data = _read_scene_file(tfile.pred, "prediction")
+            pred_fs = from_feature_collection(data, source=str(tfile.pred))
             _check_lonlat(pred_fs, tfile.pred)
+            other_image += _made_on_other(data, tfile.pred, tfile)
             truth, pred_fs, moved = same_frame(tfile, truth, pred_fs)
         read.append((tfile, truth, pred_fs, moved))
+        if (
+            predict is not None
+            and tfile.image is not None
+            and truth.gsd is None
+            and _stac_gsd(tfile.truth, tfile.scene) is None
+            and image_georef(tfile.image) is None
+        ):
+            no_scale.append(tfile)
+    if no_scale:
+        n = len(no_scale)
+        first = no_scale[0]
+        raise InputError(
+            f"{n} image{'s' if n != 1 else ''} {'are' if n != 1 else 'is'} not georeferenced "
+            "and no ground sample distance is given for "
+            f"{'them' if n != 1 else 'it'}: "
+            + ", ".join(t.image.name for t in no_scale[:10] if t.image is not None)
+            + (f" and {n - 10} more" if n > 10 else "")
+            + f'. Add a top-level "gsd": METRES to each truth file (e.g. {first.truth.name}) '
+            f'or a sidecar {first.scene.rsplit("/", 1)[-1]}.json {{"gsd": METRES}} beside '
+            "it, as `railwatch train --labels` reads them (QGIS's Save As drops the "
+            '"gsd" railwatch detect wrote); nothing was evaluated'
+        )
+    if other_image:
+        n = len(other_image)
+        raise InputError(
+            f"{n} file{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} made on another "
+            f"image than the scene {'they are' if n != 1 else 'it is'} paired with by name "
+            f"(the top-level 'source', as railwatch detect writes it): "
+            + "; ".join(other_image[:10])
+            + (f" and {n - 10} more" if n > 10 else "")
+            + ". Give each scene its own files (NAME.truth.geojson and "
+            "NAME.detections.geojson for image NAME), or, where a file is right after all, "
+            "set its 'source' to the scene's image or remove it; nothing was evaluated"
+        )
     out: list[SceneEval] = []
     for tfile, truth, pred_fs, moved in read:
         name = tfile.scene
@@ -1414,7 +1478,7 @@ def evaluate_dirs(
                 image_file=tfile.image,
                 truth_format=tfile.source,
                 covered_known=tfile.covered_known,
-                truth_verified=tfile.verified,
+                truth_verified=False if name in detector_truth else tfile.verified,
                 radiometry=read_as,
                 radiometry_from=read_from if read_as is not None else None,
                 frame_moved=moved.note if moved is not None else None,
@@ -1423,6 +1487,46 @@ def evaluate_dirs(
         if on_scene:
             on_scene(name)
     return out
+
+
+def _read_scene_file(path: Path, what: str) -> Mapping[str, Any]:
+    """The GeoJSON object of a truth or prediction file (``what``), refused with what to
+    do where it is empty or holds no ``features`` list (2026-12-07, session 49: an empty
+    file said only "Expecting value: line 1 column 1 (char 0)", and a FeatureCollection
+    without ``features`` was scored as a scene of 0 cars)."""
+    try:
+        empty = not path.read_bytes().strip()
+    except OSError:
+        empty = False  # read_geojson_object says why it cannot be read
+    if empty:
+        raise InputError(
+            f"{what} file {path} is empty: save the FeatureCollection there (a scene "
+            'without cars is {"type": "FeatureCollection", "features": []}), or move the '
+            "file out of the folder; nothing was evaluated"
+        )
+    data = read_geojson_object(path)
+    if data.get("type") == "FeatureCollection" and not isinstance(data.get("features"), list):
+        raise InputError(
+            f"{what} file {path} is a FeatureCollection without a 'features' list, not a "
+            'scene of 0 cars: give it its features (an empty yard: "features": []); '
+            "nothing was evaluated"
+        )
+    return data
+
+
+def _made_on_other(data: Any, path: Path, tfile: TruthFile) -> list[str]:
+    """``[why]`` when the GeoJSON object ``data`` of ``path`` (a truth or prediction
+    file of ``tfile``'s scene) names another image as its ``source`` than the scene's
+    (``railwatch detect`` output of one image copied as another's: scored against the
+    wrong boxes, F1 0 where the images differ, a wrong score where they show one yard;
+    2026-12-07, session 49), else ``[]``."""
+    from railwatch.detect.labels import made_from, same_image
+
+    made_on = made_from(data.get("source")) if isinstance(data, dict) else None
+    stem = tfile.scene.rsplit("/", 1)[-1]
+    if made_on is None or same_image(made_on, stem):
+        return []
+    return [f"{path} was made on {made_on}, not on scene {tfile.scene}'s image"]
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,12 @@ export-labels`` cut them (to be corrected), ``None`` where the files do not say.
 read from an import-labels ``railwatch_labels.json`` (each image's ``verified``), from
 the ``railwatch_export.json`` export-labels writes beside its DOTA ``labelTxt/`` (each
 scene's ``verified`` and chips), and from a GeoJSON label file's top-level
-``"verified": true|false``.
+``"verified": true|false``; a GeoJSON file that says neither but has the top-level
+``detector`` member ``railwatch detect`` writes is the detector's (``False``; since
+2026-12-07, session 49: ``detect``'s output left uncorrected was "not said", and
+``train``, ``calibrate`` and ``eval`` gave no word that it taught or scored the detector
+against itself). QGIS's "Save As" keeps no top-level member, so a corrected
+``NAME.truth.geojson`` is not said.
 """
 
 from __future__ import annotations
@@ -886,10 +891,15 @@ def _to_pixels(rings: list[np.ndarray], crs: str | None, raster: _Raster) -> lis
         return rings
     if raster.crs is None:
         if crs == WGS84:
+            # also a 'crs' member naming CRS84 or EPSG:4326: what QGIS writes when it
+            # saves a layer of pixel coordinates, which it reads as EPSG:4326 (until
+            # session 49 said "has no 'crs' member" of such a file, which has one)
             raise InputError(
-                f"has no 'crs' member, which means longitude/latitude (RFC 7946), but "
-                f'{raster.path.name} is not georeferenced: add "crs": null for pixel '
-                "coordinates"
+                "has longitude/latitude coordinates (no 'crs' member, or one naming "
+                f"EPSG:4326 or CRS84), but {raster.path.name} is not georeferenced: for "
+                'pixel coordinates set "crs": null in the file (QGIS saves a layer of '
+                "pixel coordinates as EPSG:4326: edit that line in a text editor after "
+                "saving), or label the georeferenced image"
             )
         raise InputError(
             f"has coordinates in {crs} but {raster.path.name} is not georeferenced: label "
@@ -959,6 +969,48 @@ class _Label:
     size: tuple[int, int] | None = None
     #: whether the labels are verified, as the file says (None: it does not)
     verified: bool | None = None
+    #: the image file the labels were made on, as the file's top-level ``source`` names
+    #: it (what ``railwatch detect`` writes); None when it names none
+    made_from: str | None = None
+
+
+#: Suffixes by which a label file's top-level ``source`` is taken to name an image file
+#: (``railwatch detect`` writes the image's name there; ``scene cars`` writes
+#: ``detector`` or ``analyst``, which names none).
+_SOURCE_IMAGE_SUFFIXES: tuple[str, ...] = (
+    *IMAGE_SUFFIXES,
+    ".jp2",
+    ".vrt",
+    ".img",
+    ".webp",
+)
+
+
+def made_from(value: object) -> str | None:
+    """The image file name a label file's top-level ``source`` gives, or None where it
+    gives none (absent, not a string, or a word that is no file name)."""
+    if not isinstance(value, str):
+        return None
+    name = value.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name if Path(name).suffix.lower() in _SOURCE_IMAGE_SUFFIXES else None
+
+
+def is_detect_output(fc: Mapping[str, Any]) -> bool:
+    """Whether a GeoJSON object is ``railwatch detect``'s output as it wrote it (its
+    top-level ``detector`` and ``detector_version``, which a GIS tool's "Save As"
+    drops) and says nothing of being verified."""
+    return (
+        isinstance(fc.get("detector"), str)
+        and "detector_version" in fc
+        and fc.get("verified") is None
+    )
+
+
+def same_image(made_on: str, stem: str) -> bool:
+    """Whether an image file name a label or detections file names (:func:`made_from`)
+    is the image of ``stem`` (suffix and case aside: a TIFF saved as PNG is the same
+    image)."""
+    return Path(made_on).stem.lower() == stem.lower()
 
 
 def _read_label_text(path: Path, problems: _Problems) -> str | None:
@@ -1050,7 +1102,19 @@ def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
         ok = False
     if not ok:
         return None
-    return _Label(rings, classes, covered, crs, gsd, where, radiometry, verified=verified)
+    if verified is None and is_detect_output(fc):
+        verified = False  # railwatch detect's output, as it wrote it: the detector's
+    return _Label(
+        rings,
+        classes,
+        covered,
+        crs,
+        gsd,
+        where,
+        radiometry,
+        verified=verified,
+        made_from=made_from(fc.get("source")),
+    )
 
 
 def _read_dota(path: Path, problems: _Problems) -> _Label | None:
@@ -1391,6 +1455,20 @@ def _load_one(
     if label is None:
         label = (_read_geojson if kind == "geojson" else _read_dota)(label_path, problems)
     if label is None:
+        return None
+    made_on = label.made_from
+    if made_on is not None and not same_image(made_on, image_path.stem):
+        # detect's output for one image saved (or copied) as another's labels: the boxes
+        # of the wrong image taught or scored, silently where both show one yard
+        # (2026-12-07, session 49)
+        problems.add(
+            label_path,
+            f"was made on the image {made_on} (its top-level 'source', as railwatch "
+            f"detect writes it), not on {image_path.name}, the image it is paired with by "
+            f"its name: give {image_path.name} its own labels (NAME.truth.geojson for "
+            f"image NAME), or, if these are its labels after all, set 'source' to "
+            f'"{image_path.name}" or remove it',
+        )
         return None
     try:
         raster = _open(image_path)
@@ -1733,8 +1811,10 @@ __all__ = [
     "LabelledSet",
     "crop_drawer",
     "describe_provenance",
+    "is_detect_output",
     "labelled_crops",
     "load_labelled_dir",
+    "made_from",
     "other_layout_hint",
     "parse_class",
     "provenance_of",
@@ -1742,5 +1822,6 @@ __all__ = [
     "read_export_provenance",
     "read_label_image",
     "record_in_card",
+    "same_image",
     "sidecar_value",
 ]

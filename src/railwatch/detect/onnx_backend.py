@@ -106,13 +106,52 @@ _ALIASES: dict[str, str] = {
 }
 
 
+#: Words a model's class name may end in after its type (``hopper_wagon``,
+#: ``tanker car``): dropped before the name is looked up again.
+_CAR_WORDS: tuple[str, ...] = (" cars", " car", " wagons", " wagon")
+
+
 def railwatch_class(name: str) -> str | None:
-    """The railwatch class for a model class name, or None when it is not a railcar."""
-    key = name.strip().lower().replace("_", " ").replace("-", " ")
+    """The railwatch class for a model class name, or None when it is not a railcar.
+    Case, ``_`` and ``-`` do not matter, nor a trailing ``car`` or ``wagon`` after a type
+    or an alias (``hopper_wagon``, ``Tanker car``; until 2026-12-07, session 49, such
+    classes were taken as not railcars and their boxes dropped without a word)."""
+    key = " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
+    found = _class_of(key)
+    if found is None:
+        for word in _CAR_WORDS:
+            if key.endswith(word) and key != word.strip():
+                found = _class_of(key[: -len(word)].strip())
+                break
+    return found
+
+
+def _class_of(key: str) -> str | None:
     compact = key.replace(" ", "")
     if compact in ALL_CLASSES:
         return compact
     return _ALIASES.get(key)
+
+
+def _mapped_before_s49(name: str) -> str | None:
+    """:func:`railwatch_class` as it was until session 49 (no trailing car or wagon
+    dropped): a model whose classes it maps otherwise gets another version."""
+    key = name.strip().lower().replace("_", " ").replace("-", " ")
+    compact = key.replace(" ", "")
+    return compact if compact in ALL_CLASSES else _ALIASES.get(key)
+
+
+def not_railcars(names: Sequence[str], class_map: Sequence[str | None]) -> list[str]:
+    """The model's class names that are taken as not railcars (their boxes dropped), for
+    the note ``detect`` and ``eval`` print once."""
+    return [n for n, c in zip(names, class_map, strict=False) if c is None]
+
+
+def _few(names: Sequence[str], shown: int = 8) -> str:
+    """``names`` joined, the first ``shown`` of a longer list and how many more (an
+    80-class list filled the terminal; session 49)."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _names_from(value: Any) -> tuple[str, ...] | None:
@@ -705,11 +744,14 @@ class OnnxObbDetector:
             ) from err
         sidecar = self._sidecar()
         names = tuple(classes) if classes else None
+        names_from = "?classes="
         if names is None and sidecar.get("names") is not None:
             names = _names_from(sidecar["names"])
+            names_from = "the sidecar"
         meta = self._session.get_modelmeta().custom_metadata_map
         if names is None and "names" in meta:
             names = _names_from(meta["names"])
+            names_from = "the model's metadata"
         inp = self._session.get_inputs()[0]
         self._input_name = inp.name
         shape = list(inp.shape)
@@ -728,6 +770,27 @@ class OnnxObbDetector:
                 f"ONNX model {self.path.name} is a {task!r} model (its metadata's task), not "
                 "an oriented-box (obb) one: railwatch needs a YOLO-OBB model (e.g. trained "
                 "from yolo11n-obb.pt on `railwatch export-labels --format yolo-obb` chips)"
+            )
+        outputs = self._session.get_outputs()
+        if len(outputs) != 1:
+            # a segmentation export (its second output the mask prototypes) read its first
+            # output as an OBB head of 32 more classes: "no class names for its 33 classes",
+            # or boxes at random angles with ?classes= (session 49)
+            listed = ", ".join(f"{o.name} {tuple(o.shape)}" for o in outputs)
+            raise DetectionError(
+                f"ONNX model {self.path.name} has {len(outputs)} outputs ({listed}), but a "
+                "YOLO-OBB export has one ((1, 5 + classes, N), or (1, max_det, 7) with its "
+                "NMS built in); a second output of shape (1, 32, H, W) is a segmentation "
+                "model's mask prototypes: export an Ultralytics OBB model (a -obb.pt, "
+                "`yolo export model=best.pt format=onnx`)"
+            )
+        inputs = self._session.get_inputs()
+        if len(inputs) != 1:
+            listed = ", ".join(f"{i.name} {tuple(i.shape)}" for i in inputs)
+            raise DetectionError(
+                f"ONNX model {self.path.name} takes {len(inputs)} inputs ({listed}), but "
+                "railwatch feeds one, the image (batch, bands, height, width) as a YOLO-OBB "
+                "export takes it: export an Ultralytics OBB model (format=onnx)"
             )
         args = _meta_value(meta, "args")
         end2end = _meta_value(meta, "end2end") is True or (
@@ -762,7 +825,7 @@ class OnnxObbDetector:
             meta_names = _names_from(meta["names"])
             if meta_names:
                 shown = len(meta_names)
-                counted_by = f" (its metadata's names: {', '.join(meta_names)})"
+                counted_by = f" (its metadata's names: {_few(meta_names)})"
         if names is None:
             if shown != 1:
                 # a model of several classes whose names are unknown: counting every class
@@ -780,16 +843,27 @@ class OnnxObbDetector:
                 )
             names = ("railcar",)  # one class: the railcars
         if shown is not None and shown != len(names):
+            given = len(names)
             raise DetectionError(
-                f"ONNX model {self.path.name} outputs {shown} classes{counted_by} but "
-                f"{len(names)} class names were given: fix ?classes= or the sidecar"
+                f"ONNX model {self.path.name} outputs {shown} class{'es' if shown != 1 else ''}"
+                f"{counted_by} but {given} class name{'s were' if given != 1 else ' was'} "
+                f"given ({_few(names)}, from {names_from}): give {shown} name"
+                f"{'s' if shown != 1 else ''}, in the model's order, with ?classes= or in "
+                "the sidecar's 'names'"
             )
         self.names: tuple[str, ...] = names
         self.class_map: tuple[str | None, ...] = tuple(railwatch_class(n) for n in names)
         if not any(c is not None for c in self.class_map):
+            how = (
+                "map them with ?classes=" + ",".join(["railcar"] * len(names))
+                if len(names) <= 4
+                else f"map them with ?classes= (or the sidecar's 'names'): {len(names)} names "
+                "in the model's order, 'railcar' (or a railcar type) for each class that is "
+                "a railcar and any other word for the others"
+            )
             raise DetectionError(
-                f"none of the classes of {self.path.name} ({', '.join(names)}) is a railcar "
-                "class: map them with ?classes=" + ",".join(["railcar"] * len(names))
+                f"none of the {len(names)} classes of {self.path.name} ({_few(names)}, from "
+                f"{names_from}) is a railcar class: {how}"
             )
         thr = score_threshold
         if thr is None:
@@ -850,6 +924,16 @@ class OnnxObbDetector:
             "ultralytics-nms",
             self.agnostic,
             self.max_det,
+            # since session 49, for models whose classes it maps otherwise than before
+            # (a trailing car or wagon dropped): scenes counted with such a class dropped
+            # are counted again
+            *(
+                [("class map", self.class_map)]
+                if any(
+                    _mapped_before_s49(n) != c for n, c in zip(names, self.class_map, strict=True)
+                )
+                else []
+            ),
         )
         #: Preferred tile size for :func:`railwatch.detect.api.detect_array`.
         self.tile_px = max(self.input_size)

@@ -71,7 +71,9 @@ class UltralyticsObbDetector:
         try:
             self._model = ultralytics.YOLO(str(self.path), task="obb")
         except Exception as err:  # ultralytics raises many unrelated exception types
-            raise DetectionError(f"cannot load Ultralytics model {self.path}: {err}") from err
+            raise DetectionError(
+                f"cannot load Ultralytics model {self.path}: {err}{_hint(err)}"
+            ) from err
         task = getattr(self._model, "task", "obb")
         if isinstance(task, str) and task != "obb":
             # such a model's results have no oriented boxes: every tile counted 0 cars
@@ -84,6 +86,10 @@ class UltralyticsObbDetector:
         self.class_map: dict[int, str | None] = {
             int(k): railwatch_class(str(v)) for k, v in dict(names).items()
         }
+        #: The model's class names in order (as ``onnx:``'s ``names``)
+        self.names: tuple[str, ...] = tuple(
+            str(v) for _, v in sorted((int(k), v) for k, v in dict(names).items())
+        )
         if self.class_map and not any(c is not None for c in self.class_map.values()):
             # every detection would be dropped: 0 cars on every image
             raise DetectionError(
@@ -152,7 +158,9 @@ class UltralyticsObbDetector:
                 verbose=False,
             )
         except Exception as err:  # see above
-            raise DetectionError(f"Ultralytics model {self.path.name} failed: {err}") from err
+            raise DetectionError(
+                f"Ultralytics model {self.path.name} failed: {err}{_hint(err)}"
+            ) from err
         dets: list[Detection] = []
         run = new_run()
         for res in results:
@@ -180,6 +188,22 @@ class UltralyticsObbDetector:
                     )
                 )
         return dets
+
+
+def _hint(err: BaseException) -> str:
+    """What to do about an error of Ultralytics' that is the installation's, not the
+    model's: a torchvision built for another torch (PyPI's torchvision beside a CPU-only
+    torch) has no ``torchvision::nms``, which Ultralytics' ``predict`` calls (session 49:
+    every tile failed with "operator torchvision::nms does not exist" alone)."""
+    if "torchvision::" in str(err):
+        return (
+            "; torchvision does not match the installed torch (its compiled operators did "
+            "not load): install the torchvision built for this torch (`pip show torch` "
+            "names its version; each torchvision release names the torch it needs), or "
+            "export the model to ONNX (`yolo export model=M.pt format=onnx`) and use "
+            "onnx:M.onnx, which needs neither"
+        )
+    return ""
 
 
 def _size_of(value: Any) -> tuple[int, int] | None:
@@ -216,7 +240,9 @@ def _model_input(model: Any, path: Path) -> tuple[int, int]:
         try:
             model.predict(np.full((32, 32, 3), 114, np.uint8), verbose=False)
         except Exception as err:  # ultralytics raises many unrelated exception types
-            raise DetectionError(f"Ultralytics model {path.name} failed: {err}") from err
+            raise DetectionError(
+                f"Ultralytics model {path.name} failed: {err}{_hint(err)}"
+            ) from err
         backend = getattr(getattr(model, "predictor", None), "model", None)
         size = _size_of(getattr(backend, "imgsz", None))
         if size is not None:
