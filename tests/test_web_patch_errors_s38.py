@@ -59,12 +59,18 @@ def test_a_wrong_event_member_names_the_member_alone(
     assert c.get(url).json() == before
 
 
+#: What the detail adds to a member of the wrong JSON type (2026-12-07, session 49,
+#: tests/test_walk_rest_s49.py): the type to send and the one sent
+_STRING = "; send a JSON string here, not a number"
+_TAGS = '; send a JSON array here (a list of strings, ["a", "b"]), not a string'
+
+
 @pytest.mark.parametrize(
-    ("member", "value", "loc", "words"),
+    ("member", "value", "loc", "words", "more"),
     [
-        ("description", 5, ["body", "description"], "Input should be a valid string"),
-        ("tags", "border", ["body", "tags"], "Input should be a valid list"),
-        ("tags", ["ok", 5], ["body", "tags", "1"], "Input should be a valid string"),
+        ("description", 5, ["body", "description"], "Input should be a valid string", _STRING),
+        ("tags", "border", ["body", "tags"], "Input should be a valid list", _TAGS),
+        ("tags", ["ok", 5], ["body", "tags", "1"], "Input should be a valid string", _STRING),
     ],
 )
 def test_a_wrong_site_member_names_the_member_alone(
@@ -73,11 +79,12 @@ def test_a_wrong_site_member_names_the_member_alone(
     value: Any,
     loc: list[str],
     words: str,
+    more: str,
 ) -> None:
     c: TestClient = world["client"]
     before = c.get("/api/sites/audit").json()
     detail, errors = _errors(c.patch("/api/sites/audit", json={member: value}, headers=AUTH))
-    assert detail == f"invalid request: {'.'.join(loc)}: {words}", detail
+    assert detail == f"invalid request: {'.'.join(loc)}: {words}{more}", detail
     assert errors == [{"loc": loc, "msg": words}], errors
     after = c.get("/api/sites/audit").json()
     assert (after["description"], after["tags"]) == (before["description"], before["tags"])

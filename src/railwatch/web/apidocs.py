@@ -136,6 +136,40 @@ LOCATION_HEADER: dict[str, dict[str, Any]] = {
 }
 
 
+def conditional_responses(media: str, what: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of a download that has an ``ETag`` (a tile, a report's file): its
+    ``200`` of ``media`` with ``ETag`` and ``Cache-Control``, and the bodiless ``304`` to
+    ``If-None-Match`` (2026-12-07, session 49: the document declared neither, so a
+    client generated from it, or a checker such as schemathesis, took a ``304`` for an
+    undeclared answer, and nothing said which header to send it back in). ``what`` says
+    what the ``ETag`` stays the same while."""
+    etag = {
+        "ETag": {
+            "description": "The version of this answer: send it back as `If-None-Match` "
+            f"to be answered `304` while {what}.",
+            "schema": {"type": "string"},
+        }
+    }
+    return {
+        200: {
+            "content": {media: {}},
+            "headers": {
+                **etag,
+                "Cache-Control": {
+                    "description": "`private, no-cache`: a browser may keep it, and asks "
+                    "again with `If-None-Match` before using it.",
+                    "schema": {"type": "string"},
+                },
+            },
+        },
+        304: {
+            "description": "Not Modified: the `If-None-Match` sent holds this answer's "
+            f"`ETag`, and {what}; no body.",
+            "headers": etag,
+        },
+    }
+
+
 def declare_headers(spec: dict[str, Any]) -> dict[str, Any]:
     """``spec`` with the headers the API sends declared on its answers: ``X-Total-Count``
     and ``Link`` on the 2xx answer of every list (an operation that takes ``limit`` and
@@ -178,9 +212,12 @@ def _answer(r: Any) -> str:
 
 
 def _responses(op: dict[str, Any]) -> str:
+    # by status, so that a 304 declared with a route's own answers (a tile's) comes
+    # before the 4XX and 5XX every route shares (2026-12-07, session 49)
+    answers = sorted((op.get("responses") or {}).items(), key=lambda item: str(item[0]))
     items = [
         f"<code>{escape(str(code))}</code> {escape(str(r.get('description', '')))}" + _answer(r)
-        for code, r in (op.get("responses") or {}).items()
+        for code, r in answers
     ]
     return f"<p><b>Responses</b> {' · '.join(items)}</p>" if items else ""
 

@@ -6,9 +6,10 @@ nothing of HTTP; this module is the only place that picks a status code for them
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -243,7 +244,7 @@ API_HINTS: tuple[tuple[str, str], ...] = (
 #: requests that do the same through the API. Before 2026-12-06 (session 38) an API client
 #: (and the dashboard, which shows the API's words beside the review's upload) was told
 #: to run ``railwatch scene review 222 --count N`` or ``railwatch scene cars 12``.
-API_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = (
+API_COMMANDS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(r"`railwatch scene review (\d+) --count N`"),
         r'PUT /api/scenes/\1/review with {"counts": {"all": N}}',
@@ -268,13 +269,79 @@ API_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"`railwatch site edit ([\w.\-]+) --tracks FILE`"),
         r"PATCH /api/sites/\1 with them as `tracks`",
     ),
+    # a 409 of POST /api/sites for a name taken, and a 422 of a count given for a scene
+    # an analyst declared unusable, an unusable scene's (2026-12-07, session 49: they
+    # named `railwatch site remove`, `scene review --remove`, `process`, `scene list`)
+    (
+        re.compile(r"remove it first with `railwatch site remove ([^`]+) --yes`"),
+        r"remove it first with DELETE /api/sites/\1 (which deletes everything stored for "
+        r"it: its scenes, counts, events, alerts and reviews)",
+    ),
+    (
+        re.compile(
+            r"remove that review \(`railwatch scene review (\d+) --remove`\), run "
+            r"`railwatch process ([^`]+)`, then"
+        ),
+        r"remove that review (DELETE /api/scenes/\1/review), process the site again "
+        r"(POST /api/sites/\2/jobs), then",
+    ),
+    (
+        re.compile(r"\(`railwatch scene list SITE`\)"),
+        r"(GET /api/sites/SITE/scenes?usable=true)",
+    ),
+    # a site tag holding a comma (2026-12-07, session 49: the API was told `--tag a
+    # --tag b on the command line`)
+    (
+        re.compile(
+            r"give each tag on its own \(((?:--tag [^()]+?)(?: --tag [^()]+?)*) on the "
+            r"command line\)"
+        ),
+        lambda m: (
+            "give each tag on its own, as items of `tags`: "
+            + json.dumps(
+                [w.strip() for w in m.group(1).split("--tag ") if w.strip()], ensure_ascii=False
+            )
+        ),
+    ),
+    # a report's warnings (POST /api/sites/{site}/reports answers them; 2026-12-07,
+    # session 49: they named `railwatch process`, `analyze`, `scene list` and the
+    # options --since/--until)
+    (
+        re.compile(
+            r"Run `railwatch process ([^`]+)` \(it tries the failed images again; "
+            r"`railwatch scene list \1` says why they failed\)"
+        ),
+        r"Process the site again (POST /api/sites/\1/jobs: it tries the failed images "
+        r"again; GET /api/sites/\1/scenes?status=failed says why they failed)",
+    ),
+    (
+        re.compile(r"Run `railwatch process ([^`]+)` to count them"),
+        r"Process the site to count them (POST /api/sites/\1/jobs)",
+    ),
+    (
+        re.compile(r"Run `railwatch analyze ([^`]+)` to update them"),
+        r"Analyse the site again to update them (POST /api/sites/\1/analyze)",
+    ),
+    (
+        re.compile(r" and run `railwatch process ([^`]+)`"),
+        r" and process the site again (POST /api/sites/\1/jobs)",
+    ),
+    (re.compile(r"check --since/--until\."), "check `since` and `until`."),
+    # an event that repeats another: the library names its id alone (a 409 of POST and
+    # PATCH; session 49: nothing said what to do)
+    (
+        re.compile(r"^(event .* already exists \(id (\d+)\))$", re.DOTALL),
+        r"\1: it is /api/events/\2; change that one (PATCH /api/events/\2), or give "
+        r"another date or label",
+    ),
 )
 
 
 def api_words(detail: str) -> str:
-    """``detail`` with the CLI's pointers replaced by the API's: a 404's and a 422's
-    (:data:`API_HINTS`), a 422's about a scene's review or cars and a failed scene's
-    stored error (:data:`API_COMMANDS`)."""
+    """``detail`` with the CLI's pointers replaced by the API's: a 404's, a 409's and a
+    422's (:data:`API_HINTS`), a 422's about a scene's review or cars, a 409's about a
+    site or an event that exists, and a failed scene's stored error
+    (:data:`API_COMMANDS`)."""
     for cli, api in API_HINTS:
         detail = detail.replace(cli, api)
     for command, request in API_COMMANDS:
@@ -289,7 +356,7 @@ async def _railwatch_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:  # the whole message (a database's URL too): for the operator only
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     detail = public_detail(exc, status)
-    if status in (404, 422):
+    if status in (404, 409, 422):  # 409 since session 49 (a site name taken)
         detail = api_words(detail)
     return problem(status, detail, instance=request.url.path, error=type(exc).__name__)
 
@@ -381,6 +448,55 @@ def without_null_branch(raw: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
+#: What a body member of the wrong JSON type is told to send, by pydantic's error type
+#: (2026-12-07, session 49: ``{"bbox": "130,42,131,43"}`` said only "Input should be a
+#: valid list", ``{"geometry": "POLYGON(...)"}`` "Input should be a valid dictionary",
+#: and a body that is an array "... or object to extract fields from").
+_JSON_TYPES: dict[str, str] = {
+    "list_type": "a JSON array",
+    "tuple_type": "a JSON array",
+    "dict_type": "a JSON object",
+    "model_type": "a JSON object",
+    "model_attributes_type": "a JSON object",
+    "string_type": "a JSON string",
+}
+
+#: What those members hold, where the words above are not enough.
+_MEMBER_SHAPES: dict[str, str] = {
+    "bbox": "[W, S, E, N], four numbers in degrees",
+    "geometry": "GeoJSON in WGS84 lon/lat: a Polygon or MultiPolygon, a Feature or a "
+    "FeatureCollection; text such as WKT is not read",
+    "tracks": "GeoJSON of the track centrelines in WGS84 lon/lat; text such as WKT is not read",
+    "cars": "a GeoJSON FeatureCollection",
+    "tags": 'a list of strings, ["a", "b"]',
+}
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a value's type, as a client wrote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _type_words(raw: dict[str, Any], loc: Sequence[str]) -> str:
+    """What to add to a body's type error: the JSON type to send and the one sent, and
+    what the member holds (:data:`_MEMBER_SHAPES`); empty for other errors."""
+    want = _JSON_TYPES.get(str(raw.get("type")))
+    if want is None or not loc or loc[0] != "body":
+        return ""
+    shape = _MEMBER_SHAPES.get(loc[-1], "") if len(loc) == 2 else ""
+    return f"; send {want} here{f' ({shape})' if shape else ''}, not {_json_type(raw.get('input'))}"
+
+
 def _words(error: dict[str, Any]) -> str:
     """An error's message without pydantic's ``Value error, `` before the words of the
     API's own checks (``body.date: '2023-02-30' is no date: ...``; before 2026-12-06,
@@ -404,6 +520,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"invalid request: the body is not valid JSON (at character {at}: {reason})"
     elif first["loc"] == ["body"] and "json" not in request.headers.get("content-type", ""):
         detail += "; send a JSON object with Content-Type: application/json"
+    elif _type_words(raw, first["loc"]):
+        detail += _type_words(raw, first["loc"])
     elif (
         raw.get("type") == "string_pattern_mismatch"
         and len(first["loc"]) == 2

@@ -20,6 +20,7 @@ from railwatch.detect.base import Detector
 from railwatch.errors import AlreadyExistsError, NotFoundError, RailwatchError
 from railwatch.export.redact import file_name
 from railwatch.storage import Database
+from railwatch.storage.db import BusyError
 
 __all__ = ["Job", "JobManager"]
 
@@ -115,11 +116,14 @@ class JobManager:
             )
 
     def require_idle(self, site: str, then: str) -> None:
-        """Refuse (409, :class:`AlreadyExistsError`) a change to ``site`` while a job of
-        this server processes it, saying to wait for the job and ``then`` do it."""
+        """Refuse (409, :class:`~railwatch.storage.db.BusyError`) a change to ``site``
+        while a job of this server processes it, saying to wait for the job and ``then``
+        do it. The error a run of another process holding the site gives (2026-12-07,
+        session 49: this one said ``AlreadyExistsError``, the name of a duplicate, so a
+        client had to know two names for one conflict)."""
         job = self.active(site)
         if job is not None:
-            raise AlreadyExistsError(
+            raise BusyError(
                 f"site {site!r} is being processed by job {job.id} ({job.status}): wait until "
                 f"it ends (/api/jobs/{job.id}), then {then}"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -103,6 +104,26 @@ def alert_json(alert: Alert, days: SiteDays | None = None) -> dict[str, Any]:
     return alert_dict(alert, (days or SiteDays()).alert(alert))
 
 
+def plus_hint(name: str, given: str | None, parse: Callable[[str, str], object]) -> str:
+    """What to add to the error of a time ``given`` as ``name`` whose zone's ``+`` came
+    as a space: in a URL's query ``+`` stands for a space, so ``since=2024-02-05T00:00+09:00``
+    typed into a URL (or an f-string of ``datetime.isoformat()``) reaches the server as
+    ``2024-02-05T00:00 09:00``, which was refused as "not a date YYYY-MM-DD" without a
+    word of why (2026-12-07, session 49). Empty when putting ``+`` back does not make
+    it a time either."""
+    if given is None or " " not in given.strip():
+        return ""
+    meant = given.strip().replace(" ", "+")
+    try:
+        parse(meant, name)
+    except InputError:
+        return ""
+    return (
+        f" (a '+' in a URL's query is read as a space: to send {meant}, write its '+' as "
+        f"%2B, {name}={quote(meant, safe=':-.')}, or give the time in UTC with Z)"
+    )
+
+
 def alert_filters(
     since: Annotated[
         str | None,
@@ -168,22 +189,34 @@ def alert_filters(
     parameter, the value and what it may be (each bad parameter one error)."""
     errors: list[dict[str, Any]] = []
 
-    def read(name: str, given: Any, parse: Callable[[], _T]) -> _T | None:
+    def read(name: str, given: Any, parse: Callable[[], _T], hint: str = "") -> _T | None:
         try:
             return parse()
         except InputError as err:
             errors.append(
-                {"type": "value_error", "loc": ("query", name), "msg": str(err), "input": given}
+                {
+                    "type": "value_error",
+                    "loc": ("query", name),
+                    "msg": str(err) + hint,
+                    "input": given,
+                }
             )
             return None
 
-    since_at = read("since", since, lambda: parse_when(since, "since"))
-    until_at = read("until", until, lambda: parse_when(until, "until"))
+    since_at = read(
+        "since", since, lambda: parse_when(since, "since"), plus_hint("since", since, parse_when)
+    )
+    until_at = read(
+        "until", until, lambda: parse_when(until, "until"), plus_hint("until", until, parse_when)
+    )
     read("min_severity", min_severity, lambda: check_min_severity(min_severity, "min_severity"))
     read("class", cls, lambda: check_series(cls, "class"))
     kinds = read("kind", kind, lambda: parse_kinds(kind or [], "kind"))
     changed_at = read(
-        "changed_since", changed_since, lambda: parse_changed_since(changed_since, "changed_since")
+        "changed_since",
+        changed_since,
+        lambda: parse_changed_since(changed_since, "changed_since"),
+        plus_hint("changed_since", changed_since, parse_changed_since),
     )
     if not errors:
         read("until", until, lambda: check_when_range(since_at, until_at, ("since", "until")))

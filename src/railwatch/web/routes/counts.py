@@ -112,12 +112,29 @@ def site_counts(
             min_length=1,
             max_length=32,
             pattern=r"^[A-Za-z0-9_\-]+$",
-            description="'all' or a class.",
+            description="The series: all (the site's total, the default), covered (cars "
+            "whose loads are covered) or a car class: boxcar, gondola, hopper, tank, flat, "
+            "container, locomotive, railcar (any other is a 422 naming them); the JSON's "
+            "`classes` lists those the site has counts of.",
         ),
     ] = "all",
-    format: Annotated[Literal["json", "csv"], Query(description="Response format.")] = "json",
-    limit: Annotated[int, Query(ge=1, le=100_000), PlainInt] = 10_000,
-    offset: Annotated[int, Query(ge=0, le=10**9), PlainInt] = 0,
+    format: Annotated[
+        Literal["json", "csv"],
+        Query(
+            description="json (the default: the points in the page's envelope, with "
+            "`local_zone` and `classes`) or csv (text/csv, a file of one row a point: a "
+            "point's members but `cls`, with `day` and `local_zone` after `when`; flags "
+            "true or false, gaps empty, fractions to 4 decimals)."
+        ),
+    ] = "json",
+    limit: Annotated[
+        int,
+        Query(ge=1, le=100_000, description="Points per page (10,000 unless given)."),
+        PlainInt,
+    ] = 10_000,
+    offset: Annotated[
+        int, Query(ge=0, le=10**9, description="Points to skip, from the first image."), PlainInt
+    ] = 0,
 ) -> Response:
     """One point per processed scene in time order; unusable scenes are gaps (count,
     low, high and method null). A presence image (10 m and coarser, method presence) is
@@ -130,6 +147,11 @@ def site_counts(
 
     with read_session(db) as s:
         site_row = repo.get_site(s, site)
+        # the site's name as stored, as every other answer gives it: the path's may be
+        # another Unicode form of it (NFD), which the lookup takes (2026-12-07, session 49:
+        # the body's `site` and the file name echoed the path's, which matched no
+        # site's `name`)
+        name = site_row.name
         days = SiteDays()
         utc_offset, zone = days.offset(site_row), days.zone(site_row)
         # only the page's points are read, in SQL: a fixed number of statements
@@ -164,10 +186,10 @@ def site_counts(
             # empty gaps, fractions to 4 decimals): the export's own function (52d8660
             # had copied it here)
             writer.writerow({k: csv_cell(k, row[k]) for k in FIELDS})
-        headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
+        headers["Content-Disposition"] = attachment(f"{name}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
-        "site": site,
+        "site": name,
         "class": cls,
         "cls": cls,  # its name until session 38, kept
         "classes": classes,

@@ -207,8 +207,14 @@ def scene_detections(
             "the outlines of the scene's review (404 when it has none)."
         ),
     ] = DETECTOR,
-    limit: Annotated[int, Query(ge=1, le=MAX_DETECTIONS), PlainInt] = 10_000,
-    offset: Annotated[int, Query(ge=0, le=10**9), PlainInt] = 0,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_DETECTIONS, description="Cars per page (10,000 unless given)."),
+        PlainInt,
+    ] = 10_000,
+    offset: Annotated[
+        int, Query(ge=0, le=10**9, description="Cars to skip (`numberMatched` in all)."), PlainInt
+    ] = 0,
 ) -> Response:
     """A FeatureCollection with ``class``, ``score``, ``covered``, ``inside`` and
     ``source`` (``detector`` or ``analyst``) per car, and the scene's ``status``, total

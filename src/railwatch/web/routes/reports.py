@@ -22,8 +22,10 @@ from starlette.staticfiles import NotModifiedResponse
 from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
 from railwatch.web import schemas
+from railwatch.web.apidocs import conditional_responses
 from railwatch.web.bodies import JsonBool, JsonDate
 from railwatch.web.deps import DB, Paging, read_session
+from railwatch.web.errors import api_words
 from railwatch.web.pagination import paginate, window
 from railwatch.web.params import LookupName
 from railwatch.web.routes.sites import SiteName
@@ -32,6 +34,9 @@ from railwatch.web.schemas import Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["reports"])
+
+#: What a report file's ETag stays the same while (docs of its 304)
+REPORT_UNCHANGED = "the report's file is the same (a report is written once, under its own id)"
 
 ReportId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Report id.")]
 META = "report.json"
@@ -150,7 +155,11 @@ def create_report(
     (session 31); ``date_from`` and ``date_to``, their names before session 46, are
     still taken (both names of one day with two dates are a 422).
     The body may be left out (the whole history, HTML only): it was a 422 "body: Field
-    required" before session 29."""
+    required" before session 29.
+    The report is built during the request: tens of seconds for a site of a few hundred
+    images (34-36 s for the demo's 223, HTML only, on a 2-core machine), so give the
+    client a timeout of minutes; one that gives up before the answer leaves the report
+    written and listed at ``GET /api/reports`` (sending it again writes a second one)."""
     from railwatch.report.builder import build_report
 
     body = body if body is not None else ReportIn()
@@ -201,7 +210,9 @@ def create_report(
         "date_to": last.isoformat() if last else None,
         "formats": formats,
         "links": {f: f"/api/reports/{report_id}/{f}" for f in formats},
-        "warnings": warnings,
+        # in the API's words: the requests, not the CLI's commands and options (2026-12-07,
+        # session 49: "check --since/--until", "Run `railwatch analyze SITE`")
+        "warnings": [api_words(w) for w in warnings],
     }
     (folder / META).write_text(json.dumps(meta), encoding="utf-8")
     response.headers["Location"] = f"/api/reports/{report_id}"
@@ -262,7 +273,7 @@ def get_report(report_id: ReportId, request: Request) -> dict[str, Any]:
     dependencies=[Depends(require_read)],
     summary="Download a report's HTML",
     response_class=FileResponse,
-    responses={200: {"content": {"text/html": {}}}},
+    responses=conditional_responses("text/html", REPORT_UNCHANGED),
 )
 def download_report_html(report_id: ReportId, request: Request) -> Response:
     """The report's HTML file, with its ``ETag``: ``If-None-Match`` with it is a
@@ -275,10 +286,10 @@ def download_report_html(report_id: ReportId, request: Request) -> Response:
     dependencies=[Depends(require_read)],
     summary="Download a report's PDF",
     response_class=FileResponse,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses=conditional_responses("application/pdf", REPORT_UNCHANGED),
 )
 def download_report_pdf(report_id: ReportId, request: Request) -> Response:
-    """The report's PDF file (a report generated with ``pdf=true``), with its ``ETag``
+    """The report's PDF file (a report generated with ``{"pdf": true}``), with its ``ETag``
     as the HTML's."""
     return download_report(report_id, "pdf", request)
 
@@ -294,7 +305,10 @@ def download_report(report_id: str, fmt: Literal["html", "pdf"], request: Reques
     meta = _meta(folder)
     path = folder / f"report.{fmt}"
     if fmt not in meta.get("formats", ()) or not path.is_file():
-        raise NotFoundError(f"report {report_id} has no {fmt.upper()}: generate one with pdf=true")
+        raise NotFoundError(
+            f"report {report_id} has no {fmt.upper()}: generate a report with one, POST "
+            f'/api/sites/{meta.get("site", "SITE")}/reports with {{"pdf": true}}'
+        )
     answer = FileResponse(
         path,
         media_type=MEDIA[fmt],

@@ -54,6 +54,7 @@ from railwatch.imagery.inspect import (
     unreadable_pixels,
 )
 from railwatch.storage import repo
+from railwatch.web.apidocs import conditional_responses
 from railwatch.web.deps import DB, read_session
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.scenes import SceneId
@@ -274,15 +275,16 @@ def tile_etag(
     return f'"{digest}"'
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
+def etag_matches(if_none_match: str | None, etag: str, *, star: bool = True) -> bool:
     """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, as RFC 9110
-    asks for this header; ``*`` matches any)."""
+    asks for this header; ``*`` matches any, unless ``star`` is false: for an answer not
+    known to exist yet, which ``*`` must not turn into a ``304``)."""
     if not if_none_match:
         return False
     bare = etag.removeprefix("W/")
     for candidate in if_none_match.split(","):
         tag = candidate.strip()
-        if tag == "*" or tag.removeprefix("W/") == bare:
+        if (star and tag == "*") or tag.removeprefix("W/") == bare:
             return True
     return False
 
@@ -492,7 +494,9 @@ def render_tile(
     "/scenes/{scene_id}/tiles/{z}/{x}/{y}.png",
     summary="Image tile of a scene",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}},
+    responses=conditional_responses(
+        "image/png", "the scene's file, bands and radiometry are unchanged"
+    ),
 )
 def scene_tile(
     scene_id: SceneId,
@@ -534,7 +538,11 @@ def scene_tile(
         scene_id, uri, content_hash, stamp, rgb, radiometry, (z, x, y), item_scaling, item_nodata
     )
     headers = {"ETag": etag, "Cache-Control": TILE_CACHE_CONTROL}
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    asked = request.headers.get("if-none-match")
+    # `*` only once the tile is known to exist (RFC 9110: it matches a current
+    # representation; 2026-12-07, session 49: a tile outside the image, a 404 without
+    # it, was a 304 to `If-None-Match: *`)
+    if etag_matches(asked, etag, star=False):
         return Response(status_code=304, headers=headers)
     try:
         png = render_tile(uri, z, x, y, rgb, radiometry, stamp, item_scaling, item_nodata)
@@ -549,4 +557,6 @@ def scene_tile(
         ) from err
     if png is None:
         raise NotFoundError(f"tile {z}/{x}/{y} is outside the image of scene {scene_id}")
+    if etag_matches(asked, etag):  # `*`
+        return Response(status_code=304, headers=headers)
     return Response(png, media_type="image/png", headers=headers)
