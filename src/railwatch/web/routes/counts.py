@@ -93,6 +93,41 @@ def _json_point(row: dict[str, Any], day: str) -> dict[str, Any]:
     return out
 
 
+def _quality(part: str) -> float:
+    """The q of one media range of an Accept header (1 where unsaid or unreadable)."""
+    for param in part.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return min(max(float(value), 0.0), 1.0)
+            except ValueError:
+                return 1.0
+    return 1.0
+
+
+def prefers_csv(accept: str) -> bool:
+    """Whether an Accept header prefers ``text/csv`` to ``application/json``.
+
+    Each type takes the q of its most specific media range (``text/csv``, then
+    ``text/*``, then ``*/*``, RFC 9110 section 12.5.1); a tie, or no header, is JSON, the
+    endpoint's default (2026-12-07, session 49: the OpenAPI declared both media types
+    while ``Accept: text/csv`` answered JSON).
+    """
+    ranges: dict[str, float] = {}
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media:
+            ranges[media] = max(ranges.get(media, 0.0), _quality(part))
+
+    def q(kind: str) -> float:
+        for media in (kind, kind.split("/")[0] + "/*", "*/*"):
+            if media in ranges:
+                return ranges[media]
+        return 0.0
+
+    return q("text/csv") > q("application/json")
+
+
 @router.get(
     "/sites/{site}/counts",
     summary="Count series of a site",
@@ -122,9 +157,12 @@ def site_counts(
         Literal["json", "csv"],
         Query(
             description="json (the default: the points in the page's envelope, with "
-            "`local_zone` and `classes`) or csv (text/csv, a file of one row a point: a "
-            "point's members but `cls`, with `day` and `local_zone` after `when`; flags "
-            "true or false, gaps empty, fractions to 4 decimals)."
+            "`local_zone` and "
+            "`classes`) or csv (text/csv, a file of one row a point: a point's members "
+            "but `cls`, with `day` and `local_zone` after `when`; flags true or false, "
+            "gaps empty, fractions to 4 decimals). Left out, the request's `Accept` "
+            "header chooses: csv where it prefers `text/csv` to `application/json`, "
+            "json otherwise."
         ),
     ] = "json",
     limit: Annotated[
@@ -174,6 +212,10 @@ def site_counts(
         "Link": page_links(request, total, params.limit, params.offset),
         "X-Total-Count": str(total),
     }
+    if "format" not in request.query_params and prefers_csv(request.headers.get("accept", "")):
+        format = "csv"
+    # the answer depends on Accept where `format` is not given (caches must key on it)
+    headers["Vary"] = "Accept"
     if format == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
