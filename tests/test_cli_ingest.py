@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +117,9 @@ def test_folder_with_a_corrupt_and_a_non_intersecting_file(
     scene_file(folder / "sub", "far_20231020.tif", origin=(700_000.0, 4_700_000.0))
     good = scene_file(tmp_path, "x_20231021.tif", seed=99)
     (folder / "corrupt_20231022.tif").write_bytes(good.read_bytes()[:900])
+    # corrupt for long: written to just now, it is taken as a copy still running (session 49)
+    long_ago = time.time() - 3600
+    os.utime(folder / "corrupt_20231022.tif", (long_ago, long_ago))
     (folder / "garbage_20231023.tif").write_bytes(b"this is not an image at all" * 10)
     scene_file(folder, "nodate.tif", seed=77)  # distinct content: not a duplicate
     nan = np.full((1, 200, 200), np.nan, dtype=np.float32)

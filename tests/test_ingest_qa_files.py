@@ -5,6 +5,8 @@ folders (and one back up the tree), hidden files, two sites, a re-run after a fa
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +136,9 @@ def test_rerun_after_a_failed_ingest_and_two_sites(
     folder = tmp_path / "imgs"
     bare = image(folder / "bare.tif", 1)
     (folder / "corrupt_20231006.tif").write_bytes(b"II*\x00" + b"\x00" * 100)
+    # corrupt for long: written to just now, it is taken as a copy still running (session 49)
+    long_ago = time.time() - 3600
+    os.utime(folder / "corrupt_20231006.tif", (long_ago, long_ago))
     code, out = ingest(capsys, db, "tum", str(folder))
     assert code == 1 and len(out["failed"]) == 2 and not out["ingested"]
     reasons = by_file(out["failed"])

@@ -18,6 +18,7 @@ from railwatch.report import fonts
 from railwatch.report.charts import (
     EVENT_LABEL_CHARS,
     UNDRAWABLE_LABEL,
+    StackedBars,
     timeseries_figure,
     to_svg,
 )
@@ -181,7 +182,8 @@ def test_car_equivalents_are_their_own_marks_not_bars() -> None:
     labels = ax.get_legend_handles_labels()[1]
     assert "count (interval)" in labels
     assert any(lb.startswith("car equivalents") for lb in labels)
-    n_bars = {c.get_label(): len(c.patches) for c in ax.containers if hasattr(c, "patches")}
+    # each class's bars one collection since session 49 (StackedBars: their numbers)
+    n_bars = {c.get_label(): len(c.heights) for c in ax.containers if isinstance(c, StackedBars)}
     objects = sum(1 for r in rows if r.method == "objects")
     assert n_bars and all(n == objects for n in n_bars.values())
 
@@ -226,8 +228,8 @@ def test_one_image_no_usable_image_and_no_image_give_sensible_axes() -> None:
     ax = fig.axes[0]
     lo, hi = ax.get_xlim()
     assert hi - lo >= 30
-    bars = [p for c in ax.containers if hasattr(c, "patches") for p in c.patches]
-    assert bars and all(b.get_width() < 0.1 * (hi - lo) for b in bars)
+    bars = [c for c in ax.containers if isinstance(c, StackedBars)]
+    assert bars and all(c.width < 0.1 * (hi - lo) for c in bars)
 
     cloudy = [
         SceneRow(i, T0 + timedelta(days=i), "S", 0.5, usable=False, reasons=("cloud",))

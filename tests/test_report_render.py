@@ -12,7 +12,13 @@ from matplotlib.patches import Polygon as PolygonPatch
 
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.report.caveats import build_caveats, covered_caveat, gap_caveats
-from railwatch.report.charts import draw_timeseries, new_figure, timeseries_figure, to_svg
+from railwatch.report.charts import (
+    StackedBars,
+    draw_timeseries,
+    new_figure,
+    timeseries_figure,
+    to_svg,
+)
 from railwatch.report.chips import (
     chip_figure,
     crop_window,
@@ -95,10 +101,10 @@ def test_chart_draws_every_element() -> None:
     assert any(t.get_text() == "record" for t in ax.texts)  # alert annotated
     # the stacked bars add up to the counted total
     heights = [
-        p.get_height()
+        float(h)
         for c in ax.containers
-        if c.get_label() in ("gondola", "tank")
-        for p in c.patches  # type: ignore[attr-defined]
+        if isinstance(c, StackedBars) and c.get_label() in ("gondola", "tank")
+        for h in c.heights
     ]
     assert sum(heights) == pytest.approx(8 * 5.0)
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import stat
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -112,6 +114,11 @@ class IngestSummary:
     #: Why the batch stopped before its end (its site removed while it ran,
     #: :func:`stop_if_site_removed`); None: every file was tried.
     stopped: str | None = None
+    #: Files that could not be read and were written to in the last
+    #: :data:`IN_TRANSIT_SECONDS` (or while they were read): taken as still being copied
+    #: into the folder, left for the next run, not failures (:func:`in_transit_reason`;
+    #: 2026-12-07, session 49: a GeoTIFF half copied failed the whole run).
+    in_transit: list[dict[str, Any]] = field(default_factory=list)
 
     def fail(self, name: str, err: Exception) -> None:
         """File ``name`` as failed with the reason ``err`` gives (a one-line message
@@ -135,6 +142,15 @@ class IngestSummary:
             or self.sidecars
             or self.folder_sidecars
             or self.passed_over
+            or self.in_transit
+        )
+
+    @property
+    def only_in_transit(self) -> bool:
+        """Nothing recorded, refused or failed: the files found are all still being
+        copied (:attr:`in_transit`); the next run reads them."""
+        return bool(self.in_transit) and not (
+            self.ingested or self.duplicates or self.skipped or self.failed or self.sidecars
         )
 
     @property
@@ -155,6 +171,8 @@ class IngestSummary:
             "empty_folders": self.empty_folders,
             **({"site_swapped": self.site_swapped} if self.site_swapped else {}),
             **({"stopped": self.stopped} if self.stopped else {}),
+            # only when any: the summary of a run without one is as before session 49
+            **({"in_transit": self.in_transit} if self.in_transit else {}),
         }
 
     def judge_swapped(
@@ -203,6 +221,65 @@ class SiteRemovedError(NotFoundError):
     def __init__(self, message: str, summary: IngestSummary) -> None:
         super().__init__(message)
         self.summary = summary
+
+
+#: A file that cannot be read and was written to less than this many seconds before it
+#: was read is taken as still being copied into the folder (2026-12-07, session 49):
+#: left for the next run with a warning (:attr:`IngestSummary.in_transit`), not a bad
+#: file. Copying writes to the file all along, so its modification time stays within
+#: seconds of the clock while it runs; five minutes allows for a copy that stalls a
+#: while. A file unreadable longer than that is a bad file, as before.
+IN_TRANSIT_SECONDS = 300
+
+
+#: The first bytes of the raster files a drop folder receives (TIFF, BigTIFF, both byte
+#: orders; JPEG 2000; NITF): a partial copy starts with them (:func:`in_transit_reason`).
+_RASTER_MAGIC = (
+    b"II*\x00",
+    b"MM\x00*",
+    b"II+\x00",
+    b"MM\x00+",
+    b"\x00\x00\x00\x0cjP  \r\n\x87\n",
+    b"NITF",
+)
+
+
+class StillWritingError(ImageryError):
+    """The file changed while it was ingested: it is being written or copied."""
+
+
+def in_transit_reason(path: Path, err: BaseException, now: float | None = None) -> str | None:
+    """Why ``path``, which failed with ``err``, is taken as still being copied into the
+    folder (:data:`IN_TRANSIT_SECONDS`), or None where it is a bad file. Only the errors a
+    partial copy gives count (empty, corrupt or truncated, changed while read): a complete
+    file of the wrong kind (no georeference, no date, outside the site) is told at once,
+    and so is one that does not start as a raster file does (text under a .tif name)."""
+    from railwatch.imagery.inspect import CorruptImageError
+
+    if isinstance(err, StillWritingError):
+        return f"{err}; left for the next run"
+    if not isinstance(err, CorruptImageError):
+        return None
+    try:
+        age = (time.time() if now is None else now) - path.stat().st_mtime
+        with path.open("rb") as fh:
+            head = fh.read(len(max(_RASTER_MAGIC, key=len)))
+    except OSError:
+        return None
+    # the start of a raster file (of its first bytes, those there): a text or another
+    # format under a .tif name is no copy of an image in progress
+    if head and not any(m.startswith(head[: len(m)]) for m in _RASTER_MAGIC):
+        return None
+    if age >= IN_TRANSIT_SECONDS:
+        return None
+    ago = f"{max(age, 0.0):.0f} s" if age < 120 else f"{age / 60:.0f} minutes"
+    # what is wrong, without the advice to fetch it again (it may be complete soon)
+    detail = re.sub(r"[:,] re-(download or re-)?export it$", "", str(err))
+    return (
+        f"{detail}, and was written to {ago} ago: taken as still being copied in, left for "
+        f"the next run (a bad file only if still unreadable {IN_TRANSIT_SECONDS // 60} "
+        "minutes after its last change)"
+    )
 
 
 class FileChangedError(ImageryError):
@@ -1975,6 +2052,10 @@ def _ingest_one(
             # the files recorded before it stay, and running it again goes on; review,
             # session 48)
             raise
+        transit = in_transit_reason(path, err)
+        if transit is not None:  # a partial copy: the next run reads it (session 49)
+            summary.in_transit.append({"file": name, "reason": transit})
+            return
         summary.fail(name, err)
 
 
@@ -2051,7 +2132,7 @@ def _check_still(path: Path, stamp: Mapping[str, Any]) -> None:
     if now != _stats_only(stamp):
         grew = now["size"] - stamp["size"]
         how = f" (it grew by {grew:,} bytes)" if grew > 0 else ""
-        raise ImageryError(
+        raise StillWritingError(
             f"{path.name} changed while it was ingested{how}: it is still being written or "
             "copied; wait until it is complete and run the ingest again (nothing was "
             "recorded for it)"

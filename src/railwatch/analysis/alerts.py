@@ -86,6 +86,7 @@ def analyze_series(
     *,
     as_of: datetime | None = None,
     utc_offset: timedelta = timedelta(0),
+    unread: Iterable[tuple[datetime, str]] = (),
 ) -> list[Alert]:
     """All alerts for one site's count points, sorted by time.
 
@@ -106,6 +107,12 @@ def analyze_series(
     midnight written as if it were UTC, which readers had to take apart from the others:
     storage migration 0005 moves the stored ones). With no offset (hand counts) the days
     are those the counts give.
+
+    ``unread``: the site's images that the points do not hold, as (time, status) with
+    status ``"failed"`` (processing failed) or ``"ingested"`` (not processed yet). They
+    judge nothing; a silence's explanation names them (since 2026-12-07, session 49: a
+    silence whose later images had all failed processing said "the site has no later
+    image").
     """
     if settings is not None and not isinstance(settings, AlertSettings):
         raise InputError(
@@ -119,6 +126,7 @@ def analyze_series(
     check_utc_offset(utc_offset)
     points = _checked_points(points)
     events = _checked_events(events)
+    unread = list(unread)
     if as_of is not None and not isinstance(as_of, datetime):
         raise InputError(
             f"as_of {as_of!r} is a {type(as_of).__name__}, not a datetime; give a datetime "
@@ -130,7 +138,9 @@ def analyze_series(
         # also one timed after the moment (a date-only image is stored at local noon)
         last = local_day(end, utc_offset)
         points = [p for p in points if local_day(p.when, utc_offset) <= last]
+        unread = [(t, st) for t, st in unread if local_day(t, utc_offset) <= last]
         as_of = end + utc_offset
+    unread = [(as_utc(t) + utc_offset, st) for t, st in unread]  # at the site, as at_site
     points = at_site(points, utc_offset)  # judged at the site's local time
     series = build_series(points)
     alerts: list[Alert] = []
@@ -160,7 +170,7 @@ def analyze_series(
             elif method == "objects" and one.cls == GENERIC_CLASS:
                 found = [replace(a, explanation=a.explanation + UNTYPED_NOTE) for a in found]
             alerts.extend(found)
-    alerts.extend(quality_alerts(points, settings, as_of=as_of))
+    alerts.extend(quality_alerts(points, settings, as_of=as_of, unread=unread))
     if utc_offset:  # back to UTC: each image's time, a silence's local midnight
         alerts = [replace(a, when=a.when - utc_offset) for a in alerts]
     alerts = link_events(alerts, events, settings.event_window_days, utc_offset=utc_offset)
@@ -2234,7 +2244,11 @@ def _long_gaps(days: Sequence[date], end: date, settings: AlertSettings) -> list
 
 
 def quality_alerts(
-    points: Sequence[CountPoint], settings: AlertSettings, *, as_of: datetime | None = None
+    points: Sequence[CountPoint],
+    settings: AlertSettings,
+    *,
+    as_of: datetime | None = None,
+    unread: Iterable[tuple[datetime, str]] = (),
 ) -> list[Alert]:
     """Alerts for silences: no usable image for longer than expected.
 
@@ -2249,9 +2263,16 @@ def quality_alerts(
     silence of counts (:func:`_count_silences`, since 2026-12-06, session 35; before, ten
     weekly counts then fourteen weekly 10 m images raised nothing), unless
     ``quality_presence_ends_silence``.
+
+    ``unread``: the site's images the points do not hold, (time, ``"failed"`` or
+    ``"ingested"``): a silence's explanation and metrics (``failed_images``,
+    ``unprocessed_images``) count those of its days, so that it never says "the site has
+    no later image" of a site whose later images failed processing or wait for it.
     """
     if not points:
         return []
+    failed_days = sorted(as_utc(t).date() for t, st in unread if st == "failed")
+    pending_days = sorted(as_utc(t).date() for t, st in unread if st != "failed")
     usable_days = sorted({as_utc(p.when).date() for p in points if _seen(p)})
     all_days = sorted({as_utc(p.when).date() for p in points})
     # images a day: each class has a point per image (two images of one day were one);
@@ -2295,6 +2316,9 @@ def quality_alerts(
             all_days[lo : bisect.bisect_left(all_days, nxt)] if nxt is not None else all_days[lo:]
         )
         unusable = sum(images[d] for d in between)
+        # stored images the points do not hold (failed, not processed yet) in between
+        failed = _within(failed_days, start, nxt, end)
+        pending = _within(pending_days, start, nxt, end)
         severity = "medium" if gap >= 2 * expected else "low"
         if nxt is not None:  # a silence that has ended is history: one step lower
             severity = lower_severity(severity)
@@ -2309,6 +2333,9 @@ def quality_alerts(
             if unusable:
                 were = "image in that time was" if unusable == 1 else "images in that time were"
                 tried = f"; {unusable} {were} unusable"
+            tried += "".join(
+                f"; {w}" for w in _unread_words(failed, pending, unusable, how="in that time")
+            )
             text = (
                 f"No usable image of this site for {gap} days (from {_d(start)} until "
                 f"{_d(nxt)}{tried}); {usual}{_ended(severity, 'the usable image', nxt)}"
@@ -2318,7 +2345,7 @@ def quality_alerts(
             so_far, length, last_day = _silence_so_far(start, expected, severity)
             text = (
                 f"No usable image of this site since {_d(start)}: {so_far}, and none since "
-                f"{_images_since(unusable, between)}; {usual}"
+                f"{_images_since(unusable, between, failed, pending)}; {usual}"
             )
             until = _d(last_day)
         metrics: dict[str, float | str] = {
@@ -2330,13 +2357,16 @@ def quality_alerts(
             "last_usable": _d(start),
             "ongoing": "yes" if nxt is None else "no",
         }
+        metrics.update(_unread_metrics(failed, pending))
         if nxt is None:
             metrics["latest_image"] = _d(between[-1]) if between else ""
         alerts.append(_silence_alert(start, severity, when, text, metrics))
     if len(usable_days) < settings.quality_min_points:
         alerts.extend(
             a
-            for a in _silence_unestablished(usable_days, images, end, settings)
+            for a in _silence_unestablished(
+                usable_days, images, end, settings, failed_days, pending_days
+            )
             if not told(date.fromisoformat(a.key.rpartition(":")[2]))
         )
     return sorted(alerts, key=lambda a: a.key)
@@ -2487,7 +2517,12 @@ def _last_count(counts: Sequence[CountPoint], day: date) -> tuple[str, float | s
 
 
 def _silence_unestablished(
-    usable_days: Sequence[date], images: dict[date, int], end: date, settings: AlertSettings
+    usable_days: Sequence[date],
+    images: dict[date, int],
+    end: date,
+    settings: AlertSettings,
+    failed_days: Sequence[date] = (),
+    pending_days: Sequence[date] = (),
 ) -> list[Alert]:
     """The ongoing silence of a site with fewer than ``quality_min_points`` usable images,
     whose usual gap is not known yet: more than ``quality_min_gap_days`` without a usable
@@ -2501,6 +2536,10 @@ def _silence_unestablished(
         return []
     days = sorted(d for d in images if (d > start if usable_days else d >= start) and d <= end)
     tried = sum(images[d] for d in days)
+    # of a site with no usable image, those before its first point too (all unread)
+    after = start if usable_days else date.min
+    failed = _within(failed_days, after, None, end)
+    pending = _within(pending_days, after, None, end)
     n = len(usable_days)
     severity = "medium" if gap >= 2 * expected else "low"
     so_far, length, last_day = _silence_so_far(
@@ -2509,7 +2548,7 @@ def _silence_unestablished(
     if n:
         head = (
             f"No usable image of this site since {_d(start)}: {so_far}, and none since "
-            f"{_images_since(tried, days)}"
+            f"{_images_since(tried, days, failed, pending)}"
         )
     else:
         which = "its one image" if tried == 1 else f"all {tried} of its images"
@@ -2518,6 +2557,9 @@ def _silence_unestablished(
             f"No usable image of this site at all: {which} {span} "
             f"{'was' if tried == 1 else 'were'} unusable, so it had not been seen for {so_far}"
         )
+        others = _unread_words(failed, pending, 0, how="other")
+        if others:
+            head += f" ({'; '.join(others)})"
     text = (
         f"{head}; with {n} usable {'image' if n == 1 else 'images'} (fewer than the "
         f"{settings.quality_min_points} that tell how often the site is seen), more than "
@@ -2541,6 +2583,7 @@ def _silence_unestablished(
                 "last_usable": _d(start) if n else "",
                 "latest_image": _d(days[-1]) if days else "",
                 "ongoing": "yes",
+                **_unread_metrics(failed, pending),
             },
         )
     ]
@@ -2567,14 +2610,74 @@ def _silence_so_far(
     return f"{text}{joiner}{twice} days (twice that) on {_d(later)}", twice, later
 
 
-def _images_since(unusable: int, days: Sequence[date]) -> str:
+def _images_since(
+    unusable: int,
+    days: Sequence[date],
+    failed: Sequence[date] = (),
+    pending: Sequence[date] = (),
+) -> str:
     """The images of an ongoing silence, by their dates: "(3 later images were unusable,
-    the latest on 2024-09-30)", or "(the site has no later image)"."""
+    the latest on 2024-09-30)", "(2 later images failed processing, the latest on ...)",
+    or "(the site has no later image)" when it has none at all (before session 49 also
+    of a site whose later images had failed processing or waited for it)."""
+    words = _unread_words(failed, pending, unusable)
     if not unusable:
-        return "(the site has no later image)"
+        return f"({'; '.join(words)})" if words else "(the site has no later image)"
     if unusable == 1:
-        return f"(1 later image was unusable, on {_d(days[-1])})"
-    return f"({unusable} later images were unusable, the latest on {_d(days[-1])})"
+        first = f"1 later image was unusable, on {_d(days[-1])}"
+    else:
+        first = f"{unusable} later images were unusable, the latest on {_d(days[-1])}"
+    return f"({'; '.join([first, *words])})"
+
+
+def _within(days: Sequence[date], start: date, nxt: date | None, end: date) -> list[date]:
+    """Of ``days`` (sorted), those after ``start`` and before ``nxt`` (of an ongoing
+    silence, ``nxt`` None: up to ``end``)."""
+    lo = bisect.bisect_right(days, start)
+    hi = bisect.bisect_left(days, nxt) if nxt is not None else bisect.bisect_right(days, end)
+    return list(days[lo:hi])
+
+
+def _unread_words(
+    failed: Sequence[date], pending: Sequence[date], unusable: int, *, how: str = "later"
+) -> list[str]:
+    """A silence's images that were not judged, in words: "2 later images failed
+    processing, the latest on 2024-09-30: `railwatch scene list --status failed` says
+    why", "1 is not processed yet, on ...: `railwatch process` reads it". The first named
+    (where no unusable image was named before them) says which images: ``how`` "later",
+    "other" (before the noun) or "in that time" (after it)."""
+    out: list[str] = []
+    for days, did, what in (
+        (failed, "failed processing", "`railwatch scene list --status failed` says why"),
+        (pending, "not processed yet", "`railwatch process` reads them"),
+    ):
+        if not days:
+            continue
+        n = len(days)
+        noun = "image" if n == 1 else "images"
+        if unusable or out:
+            head = str(n)
+        elif how == "in that time":
+            head = f"{n} {noun} {how}"
+        else:
+            head = f"{n} {how} {noun}"
+        verb = "" if did.startswith("failed") else (" is" if n == 1 else " are")
+        when = f"on {_d(days[-1])}" if n == 1 else f"the latest on {_d(days[-1])}"
+        if n == 1:
+            what = what.replace(" them", " it")
+        out.append(f"{head}{verb} {did}, {when}: {what}")
+    return out
+
+
+def _unread_metrics(failed: Sequence[date], pending: Sequence[date]) -> dict[str, float | str]:
+    """A silence's ``failed_images`` and ``unprocessed_images`` where any (absent when
+    none, so that the metrics of a silence without them are as before session 49)."""
+    out: dict[str, float | str] = {}
+    if failed:
+        out["failed_images"] = float(len(failed))
+    if pending:
+        out["unprocessed_images"] = float(len(pending))
+    return out
 
 
 def _silence_alert(

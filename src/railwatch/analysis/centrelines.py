@@ -47,6 +47,7 @@ __all__ = [
     "check_site",
     "check_warnings",
     "compass",
+    "found_lines_next_step",
     "image_shift",
     "lean_shift",
     "usable_view",
@@ -109,6 +110,24 @@ class OffsetCheck:
     def shared(self) -> tuple[LineOffset, ...]:
         """The lines that share most of their cars with another line."""
         return tuple(line for line in self.lines if line.shares_with)
+
+
+def found_lines_next_step(site: str, *, tracks_given: bool) -> str:
+    """What to do about a site's counts read along track lines found in the image itself
+    (it had no track centrelines when they were counted), by whether the site has
+    centrelines now (``tracks_given``): give them, or, given since, count those images
+    again along them. The report, ``scene list``, ``scene show`` and ``analyze`` say it
+    in these words (2026-12-07, session 49: they said to give the site its centrelines
+    also once it had them, and nothing of the ``railwatch process`` run that uses them)."""
+    if tracks_given:
+        return (
+            "the site has its centrelines now (given since): "
+            f"`railwatch process {site}` counts those images again along them"
+        )
+    return (
+        f"give the site its centrelines (`railwatch site edit {site} --tracks FILE`) and "
+        "process it again"
+    )
 
 
 def compass(east: float, north: float) -> str:

@@ -129,6 +129,9 @@ class _Inputs:
     events: list[Event]
     offset: timedelta
     stamp: tuple[Any, ...]
+    #: The site's images the points do not hold: (time, status), failed or not processed
+    #: yet (named by a silence's explanation since 2026-12-07, session 49).
+    unread: tuple[tuple[datetime, str], ...] = ()
 
 
 def _stamp(session: Session, site: Site) -> tuple[Any, ...]:
@@ -186,14 +189,31 @@ def _read_inputs(session: Session, site: Site, *, stamp: bool = True) -> _Inputs
         events=repo.event_values(session, site),
         offset=site_utc_offset(site),
         stamp=stamped,
+        unread=unread_images(session, site),
     )
+
+
+def unread_images(session: Session, site: Site) -> tuple[tuple[datetime, str], ...]:
+    """The times and statuses of ``site``'s images that no count point holds: failed, or
+    not processed yet (``ingested``). Their status and time are in :func:`_stamp`."""
+    rows = session.execute(
+        select(Scene.acquired_at, Scene.status).where(
+            Scene.site_id == site.id, Scene.status.in_(("failed", "ingested"))
+        )
+    ).all()
+    return tuple((when, status) for when, status in rows)
 
 
 def _analyze(
     inputs: _Inputs, settings: AlertSettings | None, as_of: datetime | None
 ) -> list[Alert]:
     return analyze_series(
-        inputs.points, inputs.events, settings, as_of=as_of, utc_offset=inputs.offset
+        inputs.points,
+        inputs.events,
+        settings,
+        as_of=as_of,
+        utc_offset=inputs.offset,
+        unread=inputs.unread,
     )
 
 

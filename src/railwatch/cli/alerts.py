@@ -11,6 +11,7 @@ from rich.markup import escape
 from railwatch.cli._common import (
     check_record_id,
     console,
+    err_console,
     plural_s,
     print_json,
     print_table,
@@ -132,6 +133,16 @@ def list_alerts(
             "image's day).",
         ),
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            help="Only the N newest alerts (after the other filters); the list says how "
+            "many more matched (--json: on stderr).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List stored alerts, newest first.
@@ -175,14 +186,35 @@ def list_alerts(
     with open_db(ctx) as db, db.session(readonly=True) as s:
         # a day is each alert's local day at its site, the day its key and text name; the
         # filters are applied in SQL (a day by each site's zone)
-        for a in repo.list_alerts(
-            s, site, active_only=not include_retired, open_only=unacked, filters=filters
-        ):
+        if limit is None:
+            found = repo.list_alerts(
+                s, site, active_only=not include_retired, open_only=unacked, filters=filters
+            )
+            matched = len(found)
+        else:  # the newest N in SQL, and how many matched (the web API's pages alike)
+            found, matched = repo.alert_page(
+                s,
+                site,
+                active_only=not include_retired,
+                open_only=unacked,
+                filters=filters,
+                limit=limit,
+            )
+        for a in found:
             if a.site_id not in offsets:
                 offsets[a.site_id] = site_utc_offset(a.site)
             rows.append(_row(a, alert_day(a.when, offsets[a.site_id])))
+    left_out = matched - len(rows)
+    more = (
+        f"{left_out} older alert{plural_s(left_out)} left out by --limit {limit} "
+        f"({matched} matched)"
+        if left_out
+        else ""
+    )
     if as_json:
         print_json(rows)
+        if more:  # the JSON stays a list, as without --limit; the note is for a person
+            err_console.print(f"note: {more}", highlight=False)
         return
     if not rows:
         filtered = unacked or filters.narrows
@@ -200,7 +232,8 @@ def list_alerts(
     # what the alert is, stacked in one narrow column, so that the explanation keeps
     # most of the width (eight columns side by side left it 9 characters at 80 columns)
     one_site = len({r["site"] for r in rows}) == 1
-    title = f"{len(rows)} alert{plural_s(len(rows))}" + (
+    newest = f"the {len(rows)} newest of {matched} alerts" if left_out else ""
+    title = (newest or f"{len(rows)} alert{plural_s(len(rows))}") + (
         f" of {escape(rows[0]['site'])}" if one_site else ""
     )
     table = empty_alert_table(title, marked=any(r["reviewed"] for r in rows))
@@ -227,6 +260,8 @@ def list_alerts(
         # the note under the explanation on a terminal, after it where rows are one line
         table.add_row(head, cell_lines([escape(r["explanation"]), *notes]))
     print_table(table)
+    if more:
+        console.print(f"{more}: give a larger --limit, or none, to list them.", highlight=False)
 
 
 def ack(

@@ -781,6 +781,7 @@ def _analyze_db(
     look_back: bool,
     store: bool,
 ) -> None:
+    from railwatch.analysis.centrelines import found_lines_next_step
     from railwatch.analysis.events import local_day
     from railwatch.analysis.store import analyze_and_store, analyze_site, site_utc_offset
     from railwatch.cli.site import open_db
@@ -804,6 +805,8 @@ def _analyze_db(
             # images", silently)
             pending, failed = repo.uncounted_scenes(session, site, as_of if look_back else None)
             found = _read_along_found_lines(session, site, as_of if look_back else None)
+            # the site's centrelines now: given since those counts were made (session 49)
+            tracks_given = repo.get_site(session, site).tracks_wkb is not None
             if not store:  # a look-back that stores nothing
                 result = analyze_site(session, site, settings, as_of=as_of, store=False)
         ids: dict[str, int] | None = None
@@ -899,9 +902,9 @@ def _analyze_db(
             f"note: {found} count{plural_s(found)} of {escape(site)} (1.5–10 m) "
             f"{'were' if found != 1 else 'was'} read along track lines found in the image "
             "itself (the site had no track centrelines when they were counted), far less "
-            "accurate than along drawn centrelines, and its alerts rest on them: give the "
-            f"site its centrelines (`railwatch site edit {escape(site)} --tracks FILE`), "
-            "then process and analyse again.",
+            "accurate than along drawn centrelines, and its alerts rest on them: "
+            f"{escape(found_lines_next_step(site, tracks_given=tracks_given))}, then "
+            "analyse again.",
             highlight=False,
         )
     if not shown and result.alerts:

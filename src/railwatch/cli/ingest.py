@@ -143,10 +143,16 @@ def ingest(
     at all (hidden ones aside) is a drop folder on a quiet day: "no image files in
     FOLDER: nothing to ingest", status 0.
 
+    A file that cannot be read (empty, truncated) and was written to in the last five
+    minutes, or that changes while it is read, is taken as still being copied in: a
+    warning names it and the next run reads it; it fails no run until it stays
+    unreadable longer than that.
+
     Exit status is 1 when any file failed (the others are recorded, and running it
     again ingests nothing twice) or when nothing was recorded, 2 when nothing was
     recorded because no path named is there (a typo, a pattern that matched no file),
-    75 when another run holds the database, 0 otherwise.
+    75 when another run holds the database, 0 otherwise (files still being copied,
+    nothing else, included).
     """
     from railwatch.ingest import SiteRemovedError, ingest_paths
 
@@ -254,6 +260,11 @@ def ingest(
         print_json(summary.as_dict())
     else:
         _report(summary, when)
+    print_in_transit(summary)
+    if summary.only_in_transit:
+        # files still being copied, nothing else: nothing is wrong yet (status 0; until
+        # 2026-12-07, session 49, status 1 "nothing ingested: the file was refused")
+        return
     if not summary.ok:
         n = len(summary.skipped) + len(summary.failed) + len(summary.sidecars)
         missing = {str(Path(p)) for p in paths if not Path(p).exists()}
@@ -368,6 +379,18 @@ def print_warnings(entries: Iterable[Mapping[str, Any]]) -> None:
             )
 
 
+def print_in_transit(summary: IngestSummary) -> None:
+    """Say on stderr, one line each, which files were left for the next run as still
+    being copied (:attr:`IngestSummary.in_transit`), and that they fail no run until
+    they stay unreadable (2026-12-07, session 49)."""
+    for d in summary.in_transit:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(d['file'])}: {escape(d['reason'])}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def print_site_swapped(summary: IngestSummary) -> None:
     """Say on stderr, once, that the site's coordinates look swapped (``warning: site
     NAME: ...``) when nothing lies over the site but something would were its lon and
@@ -383,10 +406,12 @@ def print_site_swapped(summary: IngestSummary) -> None:
 def _report(summary: IngestSummary, when: datetime | Day | None = None) -> None:
     n_new, n_dup = len(summary.ingested), len(summary.duplicates)
     n_skip, n_bad = len(summary.skipped), len(summary.failed)
+    n_transit = len(summary.in_transit)
+    transit = f", {n_transit} still being copied (next run)" if n_transit else ""
     console.print(
         f"Ingested {n_new} new scene{plural_s(n_new)} into [bold]{escape(summary.site)}[/]"
         f" ({n_dup} already ingested, {n_skip} not overlapping the site, "
-        f"{n_bad} bad file{plural_s(n_bad)}).",
+        f"{n_bad} bad file{plural_s(n_bad)}{transit}).",
         highlight=False,
     )
     for d in summary.duplicates[:_MAX_DUPLICATES_SHOWN]:

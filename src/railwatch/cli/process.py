@@ -177,34 +177,36 @@ def process(
     # 2026-12-06 (session 35) one scene recorded was enough for status 0, so the same
     # bad file gave 0 on the day new images came and 1 on a re-run with nothing new.
     failed = sum(len(r.failed) for r in results)
+    untracked = _need_tracks(results)
     if busy:  # after the others' summary: a script sees that the run is not complete
         from railwatch.storage.db import BusyError
 
         held = ", ".join(r.site for r in busy)
-        also = (
-            f"; and {failed} scene{plural_s(failed)} of the others failed (listed above)"
-            if failed
-            else ""
-        )
-        message = (
+        others = failed - sum(untracked.values())
+        parts = [
             f"{plural(len(busy), 'site')} not processed, held by another railwatch run "
-            f"({held}); the other sites were: run process again for "
-            f"{'it' if len(busy) == 1 else 'them'} once that run has finished{also}"
-        )
-        # busy alone is status 75 (run again later), as a site named alone; a scene
-        # that failed as well is a failure, status 1 (session 48)
+            f"({held}); the other sites were processed: run process again for "
+            f"{'it' if len(busy) == 1 else 'them'} once that run has finished"
+        ]
+        if untracked:
+            # the sites that need the analyst first, with what to do: until 2026-12-07
+            # (session 49) they were "N scenes of the others failed" after the held
+            # sites, and the command that gives the centrelines was left out
+            parts.insert(0, _tracks_words(untracked))
+        if others:
+            parts.append(
+                f"and {others} scene{plural_s(others)} of the others failed (listed above)"
+            )
+        message = "; ".join(parts)
+        # busy alone is status 75 (run again later), as a site named alone; a scene that
+        # failed or waits for centrelines as well needs someone: status 1 (sessions 48, 49)
         raise RailwatchError(message) if failed else BusyError(message)
-    untracked = _need_tracks(results)
     if untracked:  # not the files' fault: said apart from other failures
         n = sum(untracked.values())
         failed -= n
         done = sum(len(r.processed) + len(r.unusable) for r in results)
         raise RailwatchError(
-            f"{n} scene{plural_s(n)} {'was' if n == 1 else 'were'} not counted: "
-            f"{'it cannot' if n == 1 else 'they cannot'} be read without the site's track "
-            f"centrelines (listed above; {_per_site(untracked)}); give them with "
-            + " and ".join(f"`railwatch site edit {s} --tracks FILE`" for s in untracked)
-            + " and run process again, it retries these scenes"
+            _tracks_words(untracked)
             + (
                 f"; and {failed} other scene{plural_s(failed)} failed (listed above): fix "
                 f"the cause and run process again; {_WAY_OUT}"
@@ -247,6 +249,20 @@ def _need_tracks(results: list[ProcessSummary]) -> dict[str, int]:
 
 def _per_site(untracked: dict[str, int]) -> str:
     return ", ".join(f"{n} of site {s}" for s, n in untracked.items())
+
+
+def _tracks_words(untracked: dict[str, int]) -> str:
+    """The scenes that cannot be read without their sites' track centrelines
+    (:func:`_need_tracks`), with the command that gives each site its lines: the run's
+    last line, alone or after the sites held by another run."""
+    n = sum(untracked.values())
+    return (
+        f"{n} scene{plural_s(n)} {'was' if n == 1 else 'were'} not counted: "
+        f"{'it cannot' if n == 1 else 'they cannot'} be read without the site's track "
+        f"centrelines (listed above; {_per_site(untracked)}); give them with "
+        + " and ".join(f"`railwatch site edit {s} --tracks FILE`" for s in untracked)
+        + " and run process again, it retries these scenes"
+    )
 
 
 #: What a failed scene's message offers when its file cannot be fixed (bad at its

@@ -86,7 +86,9 @@ def list_(
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         scenes = repo.list_scenes(s, site, usable_only=usable_only, status=status)
-        offset = site_utc_offset(repo.get_site(s, site))
+        row = repo.get_site(s, site)
+        offset = site_utc_offset(row)
+        tracks_given = row.tracks_wkb is not None
         totals = {
             c.scene_id: c
             for c in s.execute(
@@ -121,7 +123,9 @@ def list_(
             highlight=False,
         )
         return
-    print_table(_table(site, data, [sc.acquired_at for sc in scenes], offset))
+    print_table(
+        _table(site, data, [sc.acquired_at for sc in scenes], offset, tracks_given=tracks_given)
+    )
 
 
 def _along_found_lines(d: dict[str, Any]) -> bool:
@@ -137,11 +141,18 @@ def _along_found_lines(d: dict[str, Any]) -> bool:
 
 
 def _table(
-    site: str, data: list[dict[str, Any]], acquired: list[datetime], offset: timedelta
+    site: str,
+    data: list[dict[str, Any]],
+    acquired: list[datetime],
+    offset: timedelta,
+    *,
+    tracks_given: bool = False,
 ) -> Table:
     """The scenes as a table, each acquired at its local time at the site (``offset``
     east of UTC, on the clock the report names); an analyst's count (``reviewed``) is
-    marked ✓."""
+    marked ✓. ``tracks_given``: the site has track centrelines now (what to do about
+    counts read along lines found in the image before they were given)."""
+    from railwatch.analysis.centrelines import found_lines_next_step
     from railwatch.report.model import clock_words, site_clock
 
     mark = "✓"  # (scene review)
@@ -162,8 +173,8 @@ def _table(
             notes.append(
                 f"{found} of the ≈ counts {'were' if found != 1 else 'was'} read along track "
                 "lines found in the image itself (the site had no track centrelines when "
-                "they were counted), far less accurate: give the site its centrelines "
-                f"(`railwatch site edit {site} --tracks FILE`) and process it again"
+                "they were counted), far less accurate: "
+                + found_lines_next_step(site, tracks_given=tracks_given)
             )
     if "presence" in methods:
         notes.append(
@@ -257,6 +268,9 @@ def show(
         outlines = "" if scene.review is None else _outlines_words(scene.review.cars)
         data["registration"] = (scene.meta or {}).get(repo.REGISTRATION_KEY)
         data["coarse"] = (scene.meta or {}).get(repo.COARSE_KEY)
+        # the site's centrelines now: given since a count along lines found in the image
+        # (what `scene show` says to do about it; session 49)
+        tracks_given = scene.site.tracks_wkb is not None
         # how ingest-stac measured its coverage: its pixels, or its item's footprint
         # (--coverage footprint; session 39); absent for older and `ingest` scenes
         data["coverage_from"] = (scene.meta or {}).get("coverage_from")
@@ -302,7 +316,8 @@ def show(
         lines.append(f"  reviewed    {escape(review)}")
     coarse = data["coarse"]
     if isinstance(coarse, dict):
-        lines.append(f"  tracks      {escape(_tracks_text(coarse, str(data['site'])))}")
+        text = _tracks_text(coarse, str(data["site"]), tracks_given=tracks_given)
+        lines.append(f"  tracks      {escape(text)}")
     reg = data["registration"]
     if isinstance(reg, dict):
         lines.append(f"  registered  {escape(_registration_text(reg))}")
@@ -1070,13 +1085,22 @@ def cars_command(
     )
 
 
-def _tracks_text(coarse: dict[str, object], site: str = "SITE") -> str:
+def _tracks_text(
+    coarse: dict[str, object], site: str = "SITE", *, tracks_given: bool = False
+) -> str:
     """One line on the track lines a coarse count read: given or found, and how much; the
     command to give ``site`` its lines names it (2026-12-07, session 48: it said ``SITE``
-    where the rest of `scene show` names the site)."""
+    where the rest of `scene show` names the site); where the site has them now
+    (``tracks_given``), the run that counts the image again along them (session 49)."""
     m = coarse.get("track_m")
     read = f"{float(m):,.0f} m of track read" if isinstance(m, int | float) else ""
-    if coarse.get("tracks") == "found":
+    if coarse.get("tracks") == "found" and tracks_given:
+        where = (
+            "lines found in the image (the site had no track centrelines when it was "
+            "counted; it has them now: "
+            f"`railwatch process {site}` counts it again along them, a much better estimate)"
+        )
+    elif coarse.get("tracks") == "found":
         where = (
             "lines found in the image (the site had no track centrelines when it was "
             f"counted: add them with `railwatch site edit {site} --tracks FILE` and process "

@@ -106,6 +106,9 @@ class _SiteInfo:
     description: str
     geometry: BaseGeometry
     utm_crs: str
+    #: whether the site has track centrelines (now: a count along lines found in the
+    #: image was made before they were given; session 49)
+    has_tracks: bool = False
 
 
 @dataclass(frozen=True)
@@ -1120,7 +1123,11 @@ def build_report_data(
     with db.session(readonly=True) as s:
         site_row = repo.get_site(s, site_name)
         site = _SiteInfo(
-            site_row.name, site_row.description or "", site_row.geometry, site_row.utm_crs
+            site_row.name,
+            site_row.description or "",
+            site_row.geometry,
+            site_row.utm_crs,
+            has_tracks=site_row.tracks_wkb is not None,
         )
         all_rows = scene_rows(s, site_row)
         all_alerts = alert_rows(s, site_row)
@@ -1187,7 +1194,9 @@ def build_report_data(
         events=tuple(events),
         alerts=tuple(alerts),
         evidence=tuple(evidence),
-        caveats=build_caveats(rows, evidence, lone=lone, site=site.name)
+        caveats=build_caveats(
+            rows, evidence, lone=lone, site=site.name, tracks_given=site.has_tracks
+        )
         + tuple(skipped)
         + _font_caveat(site.name, [e.label for e in events]),
         method=_method(rows, cfg, threshold),

@@ -386,23 +386,30 @@ def _coarse_registration_caveats(counted: Sequence[SceneRow]) -> list[str]:
     return out
 
 
-def _found_lines_caveat(cars: Sequence[SceneRow], site: str) -> str | None:
+def _found_lines_caveat(
+    cars: Sequence[SceneRow], site: str, *, tracks_given: bool = False
+) -> str | None:
     """The occupied-length counts read along track lines found in the image itself (the
-    site has no track centrelines; ``SceneRow.tracks`` ``found``), far less accurate, and
-    what to do: until 2026-12-07 (session 48) only `railwatch process` said so, once,
-    when it counted them; the report of such a site gave them as any other."""
+    site had no track centrelines then; ``SceneRow.tracks`` ``found``), far less
+    accurate, and what to do (:func:`~railwatch.analysis.centrelines.found_lines_next_step`:
+    ``tracks_given``, the site has centrelines now): until 2026-12-07 (session 48) only
+    `railwatch process` said so, once, when it counted them; the report of such a site
+    gave them as any other."""
+    from railwatch.analysis.centrelines import found_lines_next_step
+
     length = [r for r in cars if r.method == "length" and not r.reviewed]
     found = [r for r in length if r.tracks == "found"]
     if not found:
         return None
+    step = found_lines_next_step(site, tracks_given=tracks_given)
+    then = "" if tracks_given else ": those images are then counted along them"
     return name_site(
         f"{len(found)} of {len(length)} occupied-length counts were read along track "
         "lines found in the image itself, not along the site's track centrelines (it had "
         "none when they were counted): such counts are far less accurate (on simulated "
         "3 m scenes 25 % read within ±15 % of the truth, against 54 % along drawn "
-        'centrelines: docs/detection.md, "Coarse imagery"). Give the site its '
-        "centrelines (`railwatch site edit SITE --tracks FILE`) and process it again: "
-        "those images are then counted along them.",
+        f'centrelines: docs/detection.md, "Coarse imagery"). {step[0].upper()}{step[1:]}'
+        f"{then}.",
         site,
     )
 
@@ -483,13 +490,17 @@ def build_caveats(
     evidence: Sequence[Evidence] = (),
     lone: SceneRow | EllipsisType | None = ...,
     site: str = "SITE",
+    *,
+    tracks_given: bool = False,
 ) -> tuple[str, ...]:
     """All caveats for the images of the report period and the alert evidence, of
     ``site`` (named in the commands they give; ``SITE`` left out). ``lone``
     is the image the report draws when none of its alerts has images
     (``builder.lone_image``; None: none); left out, it is found by the same rule
     (:func:`~railwatch.report.model.latest_car_image`, where no alert of ``evidence`` is
-    one shown with images: :func:`~railwatch.report.model.may_get_images`)."""
+    one shown with images: :func:`~railwatch.report.model.may_get_images`).
+    ``tracks_given``: the site has track centrelines now (counts made along lines found in
+    the image before they were given are to be counted again, not the lines given)."""
     out: list[str] = []
     counted = [r for r in rows if r.counted]
     unusable = [r for r in rows if not r.counted]
@@ -571,7 +582,7 @@ def build_caveats(
             "fifth of the scenes without one (docs/detection.md, "
             "benchmarks/bench_presence.py); treat it as a hint to order finer imagery."
         )
-    text = _found_lines_caveat(cars, site)
+    text = _found_lines_caveat(cars, site, tracks_given=tracks_given)
     if text:
         out.append(text)
     text = reviewed_caveat(cars)

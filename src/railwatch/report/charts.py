@@ -15,14 +15,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.container import Container
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerPatch
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator, NullLocator
 from matplotlib.transforms import Bbox
 
@@ -696,6 +700,7 @@ def draw_timeseries(
     utc_offset: timedelta = timedelta(0),
     period: tuple[date | None, date | None] = (None, None),
     narrow: bool = False,
+    placed: Callable[[Axes], None] | None = None,
 ) -> None:
     """Draw counts per date with intervals (per-class stacked bars when ``stacked``),
     the baseline band, the trailing record, events as labelled vertical lines,
@@ -714,7 +719,10 @@ def draw_timeseries(
     None: open) is left off the time axis (:func:`events_on_axis`): the caption names it
     (:func:`events_off_axis_words`). ``narrow``: for a phone (:data:`NARROW_SIZE`): text
     :data:`NARROW_TEXT` times larger, at most :data:`NARROW_DATE_TICKS` date ticks, the
-    legend in two columns under the axes."""
+    legend in two columns under the axes. ``placed(ax)`` is called once the legend and
+    the title are placed, before the alert and event labels are laid out at the axes'
+    size: it may move the axes (the PDF's first page moves them clear of its facts,
+    where it drew the whole chart a second time until 2026-12-07, session 49)."""
     with plain_text():
         _draw_timeseries(
             ax,
@@ -727,6 +735,7 @@ def draw_timeseries(
             utc_offset=utc_offset,
             period=period,
             narrow=narrow,
+            placed=placed,
         )
 
 
@@ -755,6 +764,88 @@ def date_formatter(locator: mdates.DateLocator, tz: tzinfo) -> mdates.ConciseDat
     formatter.zero_formats[DAY_LEVEL] = DAY_FORMAT
     formatter.offset_formats[DAY_LEVEL] = ""
     return formatter
+
+
+class StackedBars(Container):
+    """One class's bars of the stacked chart, drawn as one :class:`PolyCollection`
+    (:func:`stacked_bars`): the legend's entry (a patch of the class's colour, as a
+    :class:`~matplotlib.container.BarContainer`'s) and the bars' numbers."""
+
+    def __new__(cls, collection: PolyCollection, *args: Any, **kwargs: Any) -> StackedBars:
+        return tuple.__new__(cls, (collection,))
+
+    def __init__(
+        self,
+        collection: PolyCollection,
+        template: Rectangle,
+        x: np.ndarray,
+        heights: np.ndarray,
+        bottoms: np.ndarray,
+        width: float,
+        label: str,
+    ) -> None:
+        super().__init__([collection], label=label)
+        self.collection = collection
+        #: a bar as ``ax.bar`` made it (never drawn): what the legend's patch copies
+        self.template = template
+        self.x = x  #: the bars' centres (matplotlib date numbers)
+        self.heights = heights
+        self.bottoms = bottoms
+        self.width = width  #: of each bar, in days
+
+
+def _legend_patch(legend_handle: Rectangle, bars: StackedBars) -> None:
+    legend_handle.update_from(bars.template)
+
+
+#: The legend's handler of :class:`StackedBars`: a patch like a bar's (the handler
+#: matplotlib gives a ``BarContainer``, from its first bar).
+BAR_HANDLERS = {StackedBars: HandlerPatch(update_func=_legend_patch)}
+
+
+def stacked_bars(
+    ax: Axes,
+    x: np.ndarray,
+    heights: np.ndarray,
+    bottoms: np.ndarray,
+    width: float,
+    colour: str,
+    label: str,
+) -> StackedBars:
+    """One class's bars, ``heights`` on ``bottoms`` centred on ``x``, as one collection:
+    as ``ax.bar(x, heights, width, bottoms, color=colour, edgecolor="none", zorder=2)``
+    draws them to the eye, each bar a rectangle of the collection, and in the axes'
+    limits (a zero-height bar too), with the same legend entry, in the same place
+    among the legend's entries (a container). ``ax.bar`` made a patch of every bar,
+    each measured into the axes' limits and drawn on its own: 7,000 of them for 1,000
+    images counted in 7 classes, most of the time of a report's chart (2026-12-07,
+    session 49)."""
+    half = width / 2.0
+    left, right = x - half, x + half
+    tops = bottoms + heights
+    verts = np.stack(
+        [
+            np.column_stack([left, bottoms]),
+            np.column_stack([left, tops]),
+            np.column_stack([right, tops]),
+            np.column_stack([right, bottoms]),
+        ],
+        axis=1,
+    )
+    # one (n, 4, 2) array: matplotlib's fast path for polygons of one size (typed as a
+    # sequence of polygons in its stubs)
+    collection = PolyCollection(
+        cast("Sequence[Any]", verts),
+        facecolors=colour,
+        edgecolors="none",
+        label="_nolegend_",
+        zorder=2,
+    )
+    ax.add_collection(collection)  # autolim: the bars' corners, as ax.bar's patches
+    template = Rectangle((0.0, 0.0), 1.0, 1.0, facecolor=colour, edgecolor="none", zorder=2)
+    bars = StackedBars(collection, template, x, heights, bottoms, width, label)
+    ax.add_container(bars)
+    return bars
 
 
 def _held(xs: np.ndarray, half: float) -> np.ndarray:
@@ -814,6 +905,7 @@ def _draw_timeseries(
     utc_offset: timedelta = timedelta(0),
     period: tuple[date | None, date | None] = (None, None),
     narrow: bool = False,
+    placed: Callable[[Axes], None] | None = None,
 ) -> None:
     grow = NARROW_TEXT if narrow else 1.0  # the text's sizes, larger on a phone
 
@@ -908,23 +1000,15 @@ def _draw_timeseries(
 
     classes = class_order({c for s in objects for c in s.by_class})
     if stacked and objects and classes:
-        bottoms = [0.0] * len(objects)
+        xs = _x([s.when for s in objects])
+        bottoms = np.zeros(len(objects))
         parts = [_stack_parts(s, classes) for s in objects]
         for cls in [*classes, UNCLASSIFIED]:
-            heights = [p.get(cls, 0.0) for p in parts]
-            if not any(heights):
+            heights = np.array([p.get(cls, 0.0) for p in parts], dtype=float)
+            if not heights.any():
                 continue
-            ax.bar(
-                _x([s.when for s in objects]),
-                heights,
-                width=bar_width,
-                bottom=bottoms,
-                color=bar_colour(cls),
-                edgecolor="none",
-                label=cls,
-                zorder=2,
-            )
-            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+            stacked_bars(ax, xs, heights, bottoms, bar_width, bar_colour(cls), cls)
+            bottoms = bottoms + heights
     styles: tuple[tuple[list[SceneRow], dict[str, Any]], ...] = (
         (
             [s for s in objects if not s.reviewed],
@@ -1172,6 +1256,7 @@ def _draw_timeseries(
             fontsize=7 * grow,
             ncols=2,
             frameon=False,
+            handler_map=BAR_HANDLERS,
         )
         # one column where two would not fit the width, the figure taller by the rows
         # added (2026-12-07, session 46: "no usable image for long (alert)" beside
@@ -1189,6 +1274,7 @@ def _draw_timeseries(
                 fontsize=7 * grow,
                 ncols=1,
                 frameon=False,
+                handler_map=BAR_HANDLERS,
             )
     elif handles:
         # above the axes, right of the title: inside them it covered the first years' data;
@@ -1209,11 +1295,14 @@ def _draw_timeseries(
                 # arrow; 0.2 until 2026-12-06, session 38: an ongoing silence, the newest
                 # mark, stood on the legend's "count (interval)")
                 borderaxespad=LEGEND_AXES_PAD,
+                handler_map=BAR_HANDLERS,
             )
             if legend.get_window_extent().width <= ax.bbox.x1 - LEGEND_EDGE_PX:
                 break
     if title:
         _title_clear(ax, heading)
+    if placed is not None:  # the axes may move: the labels are laid out where they end
+        placed(ax)
     # the labels that can be read: the most severe alerts first (then the newest), then
     # the events, each hidden where it would cover one already placed
     kept = _unstack(ax, [n for _, n in sorted(notes, key=lambda kn: kn[0], reverse=True)], rings)

@@ -238,9 +238,35 @@ CHART_BOTTOM = 0.125
 CAPTION_LINES = 4
 
 
-def _chart(fig: Figure, data: ReportData, chart_top: float, bottom: float = CHART_BOTTOM) -> Axes:
+def _chart(
+    fig: Figure,
+    data: ReportData,
+    chart_top: float,
+    bottom: float = CHART_BOTTOM,
+    floor: Callable[[], float] | None = None,
+) -> Axes:
     """The count chart on the first page, from ``bottom`` (above the caption) up to
-    ``chart_top`` (figure fractions) with its title and legend above that."""
+    ``chart_top`` (figure fractions) with its title and legend above that; ``floor()``:
+    the lowest the legend and the title may reach (display pixels), where they are moved
+    down to, the axes' top with them, before the chart's labels are laid out."""
+
+    def clear_of_floor(ax: Axes) -> None:
+        if floor is None:
+            return
+        # a legend of three rows (13 entries: a silence's triangle has its own since
+        # 2026-12-05) reached into the facts: the axes' top moves that much lower. Until
+        # 2026-12-07 (session 49) the whole chart was drawn again there: twice the time
+        # of the first page's chart (a second or more at 1,000 images)
+        with layout_quiet():
+            fig.canvas.draw()  # places the legend and the title
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        legend = ax.get_legend()
+        tops = [a.get_window_extent(renderer).y1 for a in (legend, chart_heading(ax)) if a]
+        lowest = floor()
+        if tops and max(tops) > lowest:
+            over = (max(tops) - lowest) / fig.bbox.height
+            ax.set_position((0.06, bottom, 0.9, chart_top - over - bottom))
+
     ax = fig.add_axes((0.06, bottom, 0.9, chart_top - bottom))  # clear of the caption
     draw_timeseries(
         ax,
@@ -251,6 +277,7 @@ def _chart(fig: Figure, data: ReportData, chart_top: float, bottom: float = CHAR
         title=chart_title(data.site),
         utc_offset=data.utc_offset,
         period=data.headline.period,
+        placed=clear_of_floor,
     )
     return ax
 
@@ -427,19 +454,14 @@ def _first_page(data: ReportData) -> Figure:
     bottom = CHART_BOTTOM + extra * CAPTION_FONT * 1.2 / 72.0 / PAGE[1]
     # below the facts and the chart's title and legend (above the axes since 2026-12-04)
     chart_top = min(0.64, top - 0.06 - 0.09)
-    ax = _chart(fig, data, chart_top, bottom)
-    # a legend of three rows (13 entries: a silence's triangle has its own since
-    # 2026-12-05) reached into the facts: the chart is drawn again that much lower
-    fig.canvas.draw()  # places the legend
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    legend = ax.get_legend()
-    floor = min(t.get_window_extent(renderer).y0 for t in values) - 4.0  # 4 px clear
-    # the title too: it stands above the legend where the legend would cover it
-    tops = [a.get_window_extent(renderer).y1 for a in (legend, chart_heading(ax)) if a]
-    if tops and max(tops) > floor:
-        over = (max(tops) - floor) / fig.bbox.height
-        ax.remove()
-        ax = _chart(fig, data, chart_top - over, bottom)
+
+    def floor() -> float:
+        # the facts' lowest text, 4 px clear (the title too stays above it: it stands
+        # above the legend where the legend would cover it)
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        return min(t.get_window_extent(renderer).y0 for t in values) - 4.0
+
+    _chart(fig, data, chart_top, bottom, floor)
     fig.text(0.04, 0.02, caption, fontsize=CAPTION_FONT, color="#5f6b76")
     return fig
 

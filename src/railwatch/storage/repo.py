@@ -1012,7 +1012,7 @@ def record_scene_result(
     return scene
 
 
-def _table(model: type[Detection] | type[Count]) -> Table:
+def _table(model: type[Detection] | type[Count] | type[Alert]) -> Table:
     """The Core table of a model (bulk inserts skip the ORM's per-row work)."""
     table = model.__table__
     if not isinstance(table, Table):  # pragma: no cover - declarative models map tables
@@ -2428,28 +2428,43 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
     }
     now = utcnow()
     created = updated = removed = retired = unchanged = reopened = changed = 0
+    # the new alerts in one INSERT executed for them all (2026-12-07, session 49): the ORM
+    # inserted them one statement each, to read each new row's id back (418 INSERTs for
+    # the first analysis of a site of 1,000 images); nothing here reads those ids
+    new_rows: list[dict[str, Any]] = []
     with session.begin_nested():
         for key, a in wanted.items():
             fields = _alert_fields(a)
             row = existing.get(key)
             if row is None:
-                row = Alert(site_id=s.id, key=key, created_at=now, acknowledged=False)
-                session.add(row)
+                new_rows.append(
+                    {
+                        "site_id": s.id,
+                        "key": key,
+                        **fields,
+                        "active": True,
+                        "acknowledged": False,
+                        "ack_note": None,
+                        "ack_at": None,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
                 created += 1
-            elif row.active and _stored_as(row, fields):
+                continue
+            if row.active and _stored_as(row, fields):
                 unchanged += 1  # its mark, if any, stays: it still says what it said
                 continue
-            else:
-                updated += 1
-                said = {k: getattr(row, k) for k in _READ_FIELDS}
-                mark = _ack_mark(row, fields, now)
-                if mark is not None:
-                    fields["metrics"] = {**fields["metrics"], CHANGED_SINCE_ACK: mark}
-                if row.acknowledged and _rose(row.severity, a.severity):
-                    row.acknowledged = False  # ack_at and ack_note stay: what was checked
-                    reopened += 1
-                elif row.acknowledged and any(said[k] != fields[k] for k in _READ_FIELDS):
-                    changed += mark is not None
+            updated += 1
+            said = {k: getattr(row, k) for k in _READ_FIELDS}
+            mark = _ack_mark(row, fields, now)
+            if mark is not None:
+                fields["metrics"] = {**fields["metrics"], CHANGED_SINCE_ACK: mark}
+            if row.acknowledged and _rose(row.severity, a.severity):
+                row.acknowledged = False  # ack_at and ack_note stay: what was checked
+                reopened += 1
+            elif row.acknowledged and any(said[k] != fields[k] for k in _READ_FIELDS):
+                changed += mark is not None
             for k, v in fields.items():
                 setattr(row, k, v)
             row.active = True
@@ -2466,6 +2481,8 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
                 session.delete(row)
                 removed += 1
         session.flush()
+        if new_rows:  # in the order raised, as the ORM added them: their ids alike
+            session.execute(insert(_table(Alert)), new_rows)
     return AlertChanges(
         created=created,
         updated=updated,
