@@ -54,10 +54,15 @@ def _site_named(data: dict[str, Any]) -> dict[str, Any]:
     its site (:func:`railwatch.counting.name_site`), as the table of ``scene list``,
     ``process``, the API and the report say it: a coarse scene of a site without track
     centrelines stores ``railwatch site edit SITE --tracks FILE``, which ``scene list
-    --json`` and ``scene show`` gave as stored until 2026-12-06 (session 41)."""
+    --json`` and ``scene show`` gave as stored until 2026-12-06 (session 41). With
+    ``file``, ``mask_file`` (the files' names) and ``needs_tracks``, as the API's scene
+    list gives them (2026-12-07, session 49: ``--json`` lacked them)."""
     from railwatch.counting import name_site, needs_tracks
+    from railwatch.export.redact import file_name
 
-    if data["status"] == "failed" and needs_tracks(data["error"]):
+    data["file"], data["mask_file"] = file_name(data.get("uri")), file_name(data.get("mask_uri"))
+    data["needs_tracks"] = data["status"] == "failed" and needs_tracks(data["error"])
+    if data["needs_tracks"]:
         data["error"] = name_site(data["error"], data["site"])
     return data
 

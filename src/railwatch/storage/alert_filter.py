@@ -46,8 +46,12 @@ __all__ = [
 _DAY_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: What a since or until that is no date is told it should be (the CLI's words for
-#: ``--since`` since session 28).
-WHEN_EXPECTED = "a date YYYY-MM-DD"
+#: ``--since`` since session 28; the time it also takes named since 2026-12-07, session
+#: 49: ``2023-10-05T25:00`` was told it is "not a date YYYY-MM-DD" alone).
+WHEN_EXPECTED = (
+    "a date YYYY-MM-DD (a day at each alert's site) or a date and time "
+    "YYYY-MM-DDTHH:MM[:SS] (UTC unless it gives its zone, e.g. Z or +09:00)"
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,65 @@
+"""Small faults the REST API walk found outside the web layer (2026-12-07, session 49).
+
+* ``since``/``until`` of the alert lists (``railwatch alerts --since``, ``GET
+  /api/alerts?since=``) take a date or a date and time, yet a time that is no time
+  (``2023-10-05T25:00``) was told it "is not a date YYYY-MM-DD" alone;
+* ``railwatch scene list --json`` lacked ``file``, ``mask_file`` and ``needs_tracks``,
+  which ``GET /api/sites/{site}/scenes`` gives for the same scenes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from railwatch.cli import _common
+from railwatch.cli.main import main
+from railwatch.errors import InputError
+from railwatch.storage import Database
+from railwatch.storage.alert_filter import parse_when
+from test_analysis_review_cli import _yard
+
+
+@pytest.mark.parametrize("text", ["2023-10-05T25:00", "yesterday", "2023-10-05 10h"])
+def test_a_since_that_is_no_time_says_a_time_is_taken_too(text: str) -> None:
+    with pytest.raises(InputError) as err:
+        parse_when(text, "--since")
+    words = str(err.value)
+    assert words.startswith(f"--since {text!r} is not a date YYYY-MM-DD")
+    assert "or a date and time YYYY-MM-DDTHH:MM[:SS]" in words
+    assert "UTC unless it gives its zone" in words
+
+
+def test_a_since_with_its_zone_is_read() -> None:
+    at = parse_when("2023-10-05T10:00+09:00", "--since")
+    assert at is not None and at.isoformat() == "2023-10-05T01:00:00+00:00"
+
+
+@pytest.fixture
+def yard_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    url = f"sqlite:///{tmp_path / 'yard.db'}"
+    monkeypatch.setenv("RAILWATCH_DB", url)
+    monkeypatch.setattr(_common.console, "width", 120)
+    db = Database(url)
+    _yard(db)
+    yield db
+    db.dispose()
+
+
+def test_scene_list_json_names_files_and_needs_tracks(
+    yard_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scene", "list", "yard", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed
+    for d in listed:
+        assert d["needs_tracks"] is False
+        assert d["file"] == Path(d["uri"]).name
+        assert d["mask_file"] is None and d["mask_uri"] is None
+    sid = listed[0]["id"]
+    assert main(["scene", "show", str(sid), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["file"] == listed[0]["file"] and shown["needs_tracks"] is False
