@@ -232,16 +232,21 @@ class SiteRemovedError(NotFoundError):
 IN_TRANSIT_SECONDS = 300
 
 
-#: The first bytes of the raster files a drop folder receives (TIFF, BigTIFF, both byte
-#: orders; JPEG 2000; NITF): a partial copy starts with them (:func:`in_transit_reason`).
-_RASTER_MAGIC = (
-    b"II*\x00",
-    b"MM\x00*",
-    b"II+\x00",
-    b"MM\x00+",
-    b"\x00\x00\x00\x0cjP  \r\n\x87\n",
-    b"NITF",
-)
+#: A modification time this many seconds ahead of the clock is not a copy running now
+#: (a zip's local times, a sender's wrong clock): such a file is judged as it is, not left
+#: for later (session 49 review: one 30 days ahead was "written to 0 s ago" for 30 days).
+FUTURE_MTIME_SECONDS = 60
+
+
+def _raster_magic() -> tuple[bytes, ...]:
+    """The first bytes of the raster files a drop folder receives: the image signatures
+    :mod:`railwatch.imagery.inspect` knows (TIFF, BigTIFF, PNG, JPEG, JPEG 2000), NITF
+    and ERDAS Imagine (``.img``): a partial copy starts with them
+    (:func:`in_transit_reason`). One list with the reader's (session 49 review: a copy
+    of it missed ``.img``)."""
+    from railwatch.imagery.inspect import IMAGE_SIGNATURES
+
+    return (*(magic for magic, _ in IMAGE_SIGNATURES), b"NITF", b"EHFA_HEADER_TAG")
 
 
 class StillWritingError(ImageryError):
@@ -260,17 +265,18 @@ def in_transit_reason(path: Path, err: BaseException, now: float | None = None) 
         return f"{err}; left for the next run"
     if not isinstance(err, CorruptImageError):
         return None
+    magic = _raster_magic()
     try:
         age = (time.time() if now is None else now) - path.stat().st_mtime
         with path.open("rb") as fh:
-            head = fh.read(len(max(_RASTER_MAGIC, key=len)))
+            head = fh.read(max(len(m) for m in magic))
     except OSError:
         return None
     # the start of a raster file (of its first bytes, those there): a text or another
     # format under a .tif name is no copy of an image in progress
-    if head and not any(m.startswith(head[: len(m)]) for m in _RASTER_MAGIC):
+    if head and not any(m.startswith(head[: len(m)]) for m in magic):
         return None
-    if age >= IN_TRANSIT_SECONDS:
+    if age >= IN_TRANSIT_SECONDS or age < -FUTURE_MTIME_SECONDS:
         return None
     ago = f"{max(age, 0.0):.0f} s" if age < 120 else f"{age / 60:.0f} minutes"
     # what is wrong, without the advice to fetch it again (it may be complete soon)

@@ -2642,15 +2642,15 @@ def _unread_words(
     failed: Sequence[date], pending: Sequence[date], unusable: int, *, how: str = "later"
 ) -> list[str]:
     """A silence's images that were not judged, in words: "2 later images failed
-    processing, the latest on 2024-09-30: `railwatch scene list --status failed` says
-    why", "1 is not processed yet, on ...: `railwatch process` reads it". The first named
-    (where no unusable image was named before them) says which images: ``how`` "later",
-    "other" (before the noun) or "in that time" (after it)."""
+    processing, the latest on 2024-09-30", "1 is not processed yet, on ...". The first
+    named (where no unusable image was named before them) says which images: ``how``
+    "later", "other" (before the noun) or "in that time" (after it). Facts only: the
+    explanation is stored and shown by the API, the dashboard and reports, where a
+    command line is no help (session 49 review: it named `railwatch scene list --status
+    failed` and `railwatch process` without the site, commands that fail as written);
+    `railwatch analyze` says what to run for such scenes (``repo.uncounted_scenes``)."""
     out: list[str] = []
-    for days, did, what in (
-        (failed, "failed processing", "`railwatch scene list --status failed` says why"),
-        (pending, "not processed yet", "`railwatch process` reads them"),
-    ):
+    for days, did in ((failed, "failed processing"), (pending, "not processed yet")):
         if not days:
             continue
         n = len(days)
@@ -2663,9 +2663,7 @@ def _unread_words(
             head = f"{n} {how} {noun}"
         verb = "" if did.startswith("failed") else (" is" if n == 1 else " are")
         when = f"on {_d(days[-1])}" if n == 1 else f"the latest on {_d(days[-1])}"
-        if n == 1:
-            what = what.replace(" them", " it")
-        out.append(f"{head}{verb} {did}, {when}: {what}")
+        out.append(f"{head}{verb} {did}, {when}")
     return out
 
 

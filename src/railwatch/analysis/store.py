@@ -195,10 +195,11 @@ def _read_inputs(session: Session, site: Site, *, stamp: bool = True) -> _Inputs
 
 def unread_images(session: Session, site: Site) -> tuple[tuple[datetime, str], ...]:
     """The times and statuses of ``site``'s images that no count point holds: failed, or
-    not processed yet (``ingested``). Their status and time are in :func:`_stamp`."""
+    not processed yet (``ingested``): the scenes ``repo.uncounted_scenes`` counts. Their
+    status and time are in :func:`_stamp`."""
     rows = session.execute(
         select(Scene.acquired_at, Scene.status).where(
-            Scene.site_id == site.id, Scene.status.in_(("failed", "ingested"))
+            Scene.site_id == site.id, Scene.status.not_in(repo.JUDGED_STATUSES)
         )
     ).all()
     return tuple((when, status) for when, status in rows)

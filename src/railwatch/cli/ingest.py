@@ -151,8 +151,8 @@ def ingest(
     Exit status is 1 when any file failed (the others are recorded, and running it
     again ingests nothing twice) or when nothing was recorded, 2 when nothing was
     recorded because no path named is there (a typo, a pattern that matched no file),
-    75 when another run holds the database, 0 otherwise (files still being copied,
-    nothing else, included).
+    75 when another run holds the database or the only files were still being copied
+    (nothing wrong yet: run it again later), 0 otherwise.
     """
     from railwatch.ingest import SiteRemovedError, ingest_paths
 
@@ -262,9 +262,13 @@ def ingest(
         _report(summary, when)
     print_in_transit(summary)
     if summary.only_in_transit:
-        # files still being copied, nothing else: nothing is wrong yet (status 0; until
-        # 2026-12-07, session 49, status 1 "nothing ingested: the file was refused")
-        return
+        # files still being copied, nothing else: nothing is wrong yet, but nothing was
+        # done: status 75, "run it again later" (until 2026-12-07, session 49, status 1
+        # "nothing ingested: the file was refused"; 0 for a while in session 49, which a
+        # `download && railwatch ingest` script read as done)
+        from railwatch.cli.main import EXIT_BUSY
+
+        raise typer.Exit(EXIT_BUSY)
     if not summary.ok:
         n = len(summary.skipped) + len(summary.failed) + len(summary.sidecars)
         missing = {str(Path(p)) for p in paths if not Path(p).exists()}

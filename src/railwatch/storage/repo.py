@@ -401,6 +401,12 @@ class SiteStats:
     events: int = 0
 
 
+#: The scene states a count point holds (a count, or a gap): every other scene (failed, not
+#: processed yet) is in no count (:func:`uncounted_scenes`,
+#: ``analysis.store.unread_images``: one condition for both, session 49 review).
+JUDGED_STATUSES = ("processed", "unusable")
+
+
 def uncounted_scenes(
     session: Session, site: SiteRef, until: datetime | None = None
 ) -> tuple[int, int]:
@@ -409,7 +415,7 @@ def uncounted_scenes(
     for each (session 45)."""
     s = get_site(session, site)
     query = select(Scene.status, func.count(Scene.id)).where(
-        Scene.site_id == s.id, Scene.status.not_in(("processed", "unusable"))
+        Scene.site_id == s.id, Scene.status.not_in(JUDGED_STATUSES)
     )
     if until is not None:
         query = query.where(Scene.acquired_at <= until)
