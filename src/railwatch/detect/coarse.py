@@ -26,18 +26,24 @@ measured is how much track is occupied. The method:
    of the noise unit), the yard's colour is searched near the one it predicts, with
    that noise unit, and each line's own within ``SITE_LINE_REACH`` noise units: a yard
    more than half full of one kind of car then keeps the ballast as its empty track.
+   A line that shows the yard's colour at under ``SITE_MIN_SUPPORT`` of its samples takes
+   its own densest colour where that lies within twice ``SITE_LINE_REACH`` units of the
+   yard's (:func:`_line_colour`: a line on a bed of another colour, whichever way its
+   samples fall across a pixel; a line full of one kind of car keeps the yard's).
    Where that search ends far from the expected colour (``SITE_MAX_DRIFT``) or in a
-   spread far wider than empty track's, and the track samples spread that wide too
-   (``SITE_FULL_SPREAD``), the yard is taken as full (hardly any sample shows bare
-   ballast): every line is read against the expected colour itself, with the site's
-   noise unit, without lines' own colours or a light field. Without the site's empty
-   track, where the noise unit ends above ``CROWDED_RATIO`` times the noise along the
-   lines (:func:`_along_noise`), the yard is taken as crowded (cars at most of the
-   samples inflate the unit until real cars no longer stand out): the passes are run
-   again with the unit held there, and the estimate is marked ``image, crowded`` with an
-   interval reaching the track's capacity; unless the colour along the lines changes
-   mostly beyond a car's length (``CROWDED_MIN_CAR_SHARE``): then patchy ground under
-   thin tracks, not cars, widened the unit.
+   spread far wider than empty track's (unless ``SITE_BARE_SHARE`` of the samples are
+   the expected ballast in the site's own unit: beds of several colours), and the track
+   samples spread that wide too (``SITE_FULL_SPREAD``), the yard is taken as full
+   (hardly any sample shows bare ballast): every line is read against the expected
+   colour itself, with the site's noise unit, without lines' own colours or a light
+   field. Without the site's empty track, where the noise unit ends above
+   ``CROWDED_RATIO`` times the noise along the lines (:func:`_along_noise`), the yard is
+   taken as crowded (cars at most of the samples inflate the unit until real cars no
+   longer stand out): the passes are run again with the unit held there, and the
+   estimate is marked ``image, crowded`` with an interval reaching the track's capacity;
+   unless the colour along the lines changes mostly beyond a car's length
+   (``CROWDED_MIN_CAR_SHARE``): then patchy ground under thin tracks, not cars, widened
+   the unit.
 4. Car evidence: the offset from the local reference, averaged over half a car length
    *as a vector* (a car shifts every sample the same way, noise averages out), in units
    of the averaged offsets' robust spread on empty track.
@@ -163,8 +169,15 @@ TRACK_SPACING_M = 4.75
 #: another pixel size; pixels square on the ground) is read on the file's own pixels over
 #: the site, the centrelines placed in its CRS (``pipeline._own_pixels``; the same
 #: estimates for files on the grid or moved by a fraction of a pixel, and for lon/lat
-#: files; 2026-12-06, session 42).
-ESTIMATOR_VERSION = "15"
+#: files; 2026-12-06, session 42); "16": with the site's empty track, a line whose
+#: samples all sit on a bed of another colour (a main line's clean ballast, concrete
+#: sleepers among wooden ones) takes that bed as its empty colour however its samples
+#: fall across a pixel (:func:`_line_colour`), and a yard whose beds of several colours
+#: widen the search's noise unit while a good share of its samples is the expected
+#: ballast is not taken as full (:data:`SITE_BARE_SHARE`): lines half a pixel off read
+#: such a line end to end as a string (13.8 -> 61.9 for 13 cars) or the yard as full
+#: (241.7 for 39.3; the same estimates for images read alone; 2026-12-07, session 49).
+ESTIMATOR_VERSION = "16"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -257,6 +270,10 @@ SITE_FULL_SPREAD = 2.0
 #: ... or where the colour found lies further than this many of the site's noise units
 #: from the expected one (a yard full of one kind of car: the search ends on the cars).
 SITE_MAX_DRIFT = 3.0
+#: ... but not where at least this share of the track samples lie within ``INLIER`` of
+#: the site's noise units of the colour found near the expected one (its unit grown
+#: wide only because lines lie on beds of several colours; session 49).
+SITE_BARE_SHARE = 0.25
 #: In a yard taken as full, the averaged offsets' spread on empty track when too few
 #: samples are empty track to measure it: this times the noise unit (0.5-0.9 on the
 #: simulator's yards, median 0.75).
@@ -881,6 +898,38 @@ def _profiles(
     return profiles
 
 
+def _line_colour(
+    samples: np.ndarray, noise: np.ndarray, empty: np.ndarray, site_noise: np.ndarray | None
+) -> np.ndarray:
+    """A line's own empty-track colour (its ballast and sleepers): its densest colour
+    nearest to the yard's ``empty`` (mean shift from it with the search unit ``noise``).
+    Given the site's empty track (``site_noise``, its noise unit in this image), where
+    that search holds on a colour that under :data:`SITE_MIN_SUPPORT` of the line's
+    ``samples`` lie within :data:`INLIER` units of, the line's own densest colour
+    instead, if it lies within twice :data:`SITE_LINE_REACH` units of ``empty``: a line
+    whose bed is another colour (concrete sleepers among wooden ones, a main line's
+    clean ballast) and whose samples all sit on it. The mean shift from ``empty`` finds
+    it only where at least 5 samples of the line lie within its first radius, which a
+    fraction of a pixel decides: a line 4.7 units off read as one string end to end
+    (13.8 -> 61.9 car equivalents for 13 cars; session 49). A line full end to end of
+    one kind of car (17 units and more away for white, black or red cars) keeps the
+    yard's colour. Without the site's empty track, the mean shift alone."""
+    colour = _mode(samples, noise, start=empty)
+    if site_noise is None:
+        return colour
+    unit = np.maximum(np.asarray(site_noise, np.float64), NOISE_FLOOR)
+
+    def support(c: np.ndarray) -> float:
+        return float((np.sqrt((((samples - c) / unit) ** 2).sum(axis=1)) <= INLIER).mean())
+
+    held = support(colour)
+    if held >= SITE_MIN_SUPPORT:
+        return colour
+    own = _mode(samples, noise, start=np.median(samples, axis=0))
+    near = float(np.linalg.norm((own - empty) / unit)) <= 2.0 * SITE_LINE_REACH
+    return own if near and support(own) > held else colour
+
+
 def _yard_mode(pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The densest colour of the track samples ``pooled`` (N, 3), searched with the
     spread of all samples as the noise unit, and that spread."""
@@ -901,6 +950,12 @@ def _site_mode(
       ``SITE_MAX_DRIFT`` noise units of the expected colour, its noise within
       ``SITE_FULL_SPREAD`` times the site's, and at least ``SITE_MIN_SUPPORT`` of the
       samples within ``INLIER`` units of it;
+    - otherwise, where the search ended within ``SITE_MAX_DRIFT`` but its noise went
+      wide, and at least ``SITE_BARE_SHARE`` of the samples lie within ``INLIER`` of the
+      site's noise units of the colour found, that colour and the site's noise unit,
+      not full: lines on beds of several colours widened the unit, and a yard with that
+      much bare ballast is not full (session 49: half a pixel took a December yard of
+      39 car equivalents for full, 241.7);
     - otherwise, when the samples spread more than ``SITE_FULL_SPREAD`` times the site's
       noise, the expected colour and noise as they are, and True: a yard so full that
       hardly any sample shows ballast (the search then ends on the cars);
@@ -918,6 +973,14 @@ def _site_mode(
     drift = float(np.sqrt((((colour - expected) / site_noise) ** 2).sum()))
     if not wide and drift <= SITE_MAX_DRIFT and near.mean() >= SITE_MIN_SUPPORT:
         return colour, noise, False
+    bare = np.sqrt((((pooled - colour) / site_noise) ** 2).sum(axis=1)) <= INLIER
+    if wide and drift <= SITE_MAX_DRIFT and bare.mean() >= SITE_BARE_SHARE:
+        # the search found the expected colour but its noise unit grew wide, while a good
+        # share of the samples is that ballast within the site's own unit: the yard's
+        # lines lie on beds of several colours (wooden and concrete sleepers, a main
+        # line's clean ballast), which widen the unit, not cars; each line then finds its
+        # own colour (:func:`_line_colour`) and the unit is measured about it
+        return colour, site_noise, False
     if _spread(pooled) > SITE_FULL_SPREAD * float(np.linalg.norm(site_noise)):
         # the search drifted far from the expected colour or into a spread far wider
         # than empty track's, and the track samples themselves spread that wide: a yard
@@ -1059,7 +1122,8 @@ def _evidence(
         # into the cars' colour (the spread of all samples does, in a crowded yard)
         noise = np.minimum(noise, SITE_LINE_REACH * start)
     base = [
-        _mode(f[ok], noise, start=empty) if ok.sum() > 20 else empty for _, _, f, ok in profiles
+        _line_colour(f[ok], noise, empty, start) if ok.sum() > 20 else empty
+        for _, _, f, ok in profiles
     ]
     passes = 3
     if full and start is not None:
