@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
@@ -87,28 +88,28 @@ def _silent_site(
     return db
 
 
-def _quality(db: Database, days: int) -> list[object]:
+def _quality(db: Database, days: int) -> list[Alert]:
     res = analyze_and_store(db, SITE_NAME, as_of=T0 + timedelta(days=days))
     return [a for a in res.alerts if a.kind == "quality"]
 
 
 def test_an_ongoing_silence_names_later_images_that_failed_or_wait(tmp_path: Path) -> None:
     (q,) = _quality(_silent_site(tmp_path), 200)
-    text = q.explanation  # type: ignore[attr-defined]
+    text = q.explanation
     assert "no later image" not in text  # before: "(the site has no later image)"
     assert (
         "and none since (2 later images failed processing, the latest on 2022-05-10; "
         "1 is not processed yet, on 2022-05-30);"
     ) in text
-    metrics = q.metrics  # type: ignore[attr-defined]
+    metrics = q.metrics
     assert metrics["failed_images"] == 2.0 and metrics["unprocessed_images"] == 1.0
     assert metrics["ongoing"] == "yes" and metrics["unusable_images"] == 0.0
 
 
 def test_a_silence_without_such_images_is_worded_and_stored_as_before(tmp_path: Path) -> None:
     (q,) = _quality(_silent_site(tmp_path, failed=0, waiting=0), 200)
-    assert "(the site has no later image)" in q.explanation  # type: ignore[attr-defined]
-    metrics = q.metrics  # type: ignore[attr-defined]
+    assert "(the site has no later image)" in q.explanation
+    metrics = q.metrics
     assert "failed_images" not in metrics and "unprocessed_images" not in metrics
 
 
@@ -272,9 +273,9 @@ def test_the_pdf_first_page_draws_its_chart_once(
 # ------------------------------------------------------- 4. the bars as one collection
 
 
-def _png(fig: object) -> np.ndarray:
+def _png(fig: Figure) -> np.ndarray:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)  # type: ignore[attr-defined]
+    fig.savefig(buf, format="png", dpi=100)
     return np.asarray(Image.open(buf).convert("RGB"))
 
 

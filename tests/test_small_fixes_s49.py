@@ -63,3 +63,14 @@ def test_scene_list_json_names_files_and_needs_tracks(
     assert main(["scene", "show", str(sid), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["file"] == listed[0]["file"] and shown["needs_tracks"] is False
+
+
+def test_some_names_the_first_and_counts_the_rest() -> None:
+    """One helper cuts the lists messages give (session 49 review: seven copies)."""
+    from railwatch.errors import some
+
+    assert some(["a", "b"], 3) == "a, b"
+    assert some(["a", "b", "c"], 3) == "a, b, c"
+    assert some(["a", "b", "c", "d", "e"], 3) == "a, b, c and 2 more"
+    assert some(["a", "b", "c"], 1, sep="; ") == "a and 2 more"
+    assert some([], 3) == ""

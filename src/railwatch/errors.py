@@ -10,6 +10,8 @@ from __future__ import annotations
 #: not typing's: ``import railwatch`` imports this module, and typing costs it 20 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers take the name as true
+    from collections.abc import Sequence
+
     from railwatch.settings import Settings
 
 
@@ -121,6 +123,14 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     ingest, ``site remove`` and the alerts each had their own); the CLI's
     ``plural_s`` gives the ending alone."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def some(items: Sequence[str], shown: int, sep: str = ", ") -> str:
+    """``items`` joined for a message, the first ``shown`` of a longer list and how many
+    more: "a.tif, b.tif and 3 more". One helper for the lists the CLI and the core cut
+    (session 49 review: spelled seven ways)."""
+    more = len(items) - shown
+    return sep.join(items[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def os_reason(err: OSError) -> str:

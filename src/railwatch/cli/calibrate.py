@@ -19,7 +19,7 @@ from railwatch.cli._common import (
 )
 from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.train import TRAIN_STYLES
-from railwatch.errors import InputError
+from railwatch.errors import InputError, some
 
 if TYPE_CHECKING:
     from railwatch.detect.calibration import Calibration
@@ -412,11 +412,10 @@ def _say_labels(labelled: LabelledSet, folder: Path) -> None:
             soft_wrap=True,
         )
     if labelled.unlabelled:
-        more = f" and {len(labelled.unlabelled) - 5} more" if len(labelled.unlabelled) > 5 else ""
         k = len(labelled.unlabelled)
         err_console.print(
             f"[bold yellow]note:[/] not used (no label file): {k} image{plural_s(k)}, "
-            f"{escape(', '.join(labelled.unlabelled[:5]))}{more}; give an image without "
+            f"{escape(some(labelled.unlabelled, 5))}; give an image without "
             "cars a label file with no cars to calibrate on it",
             highlight=False,
             soft_wrap=True,

@@ -25,7 +25,7 @@ from railwatch.cli._common import (
     radiometry_option,
     say_item_scaling,
 )
-from railwatch.errors import ImageryError, InputError, RailwatchError
+from railwatch.errors import ImageryError, InputError, RailwatchError, some
 from railwatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -339,7 +339,7 @@ def say_not_railcars(detector: Any) -> None:
     dropped = not_railcars(names, class_map)
     if not dropped:
         return
-    shown = ", ".join(dropped[:8]) + (f" and {len(dropped) - 8} more" if len(dropped) > 8 else "")
+    shown = some(dropped, 8)
     err_console.print(
         f"note: {len(dropped)} of the {len(names)} classes of {escape(detector.name)} "
         + (
@@ -388,7 +388,7 @@ def _read_along(summaries: list[dict[str, Any]], tracks: str) -> tuple[str, int]
         for s in summaries
         if s["method"] == "length" and s["tracks"] == tracks and s["track_m"]
     ]
-    names = ", ".join(read[:5]) + (f" and {len(read) - 5} more" if len(read) > 5 else "")
+    names = some(read, 5)
     return names, len(read)
 
 
@@ -470,10 +470,9 @@ def _without_masks(images: list[Path]) -> list[Path]:
             "shadow), read with the image beside it, not an image: give the image it "
             f"belongs to{_image_of_mask(masks[0])}"
         )
-    shown = ", ".join(escape(m.name) for m in masks[:3])
-    more = f" and {len(masks) - 3} more" if len(masks) > 3 else ""
+    shown = some([escape(m.name) for m in masks], 3)
     err_console.print(
-        f"note: passed over {len(masks)} quality mask{plural_s(len(masks))} ({shown}{more}): "
+        f"note: passed over {len(masks)} quality mask{plural_s(len(masks))} ({shown}): "
         "each is read with the image beside it, not detected as an image.",
         highlight=False,
         soft_wrap=True,

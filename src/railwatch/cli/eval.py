@@ -18,7 +18,7 @@ from railwatch.cli._common import (
     print_table,
     radiometry_option,
 )
-from railwatch.errors import InputError, RailwatchError
+from railwatch.errors import InputError, RailwatchError, some
 
 if TYPE_CHECKING:
     from railwatch.detect.eval import LabelledTruth, Pairing, SceneEval
@@ -137,8 +137,7 @@ _SHOWN = 10  # file names listed in one message, then "and N more"
 
 
 def _names(paths: list[str]) -> str:
-    more = len(paths) - _SHOWN
-    return ", ".join(paths[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return some(paths, _SHOWN)
 
 
 def _rel(path: Path, folder: Path) -> str:

@@ -23,7 +23,7 @@ from railwatch.cli._common import (
 from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.default import MAX_GSD
 from railwatch.detect.train import TRAIN_STYLES, TrainConfig
-from railwatch.errors import InputError
+from railwatch.errors import InputError, some
 
 if TYPE_CHECKING:
     from railwatch.detect.covered_head import CoveredConfig
@@ -592,10 +592,9 @@ def _say_provenance(labelled: LabelledSet, verified_only: bool) -> None:
     if verified_only:
         dropped = [i.name for i in labelled.images if i.verified is not True]
         if dropped and counts["verified"]:
-            more = " ..." if len(dropped) > 5 else ""
             err_console.print(
                 f"--verified-only: training on the {counts['verified']} verified image(s); "
-                f"left out {len(dropped)}: {escape(', '.join(dropped[:5]))}{more}",
+                f"left out {len(dropped)}: {escape(some(dropped, 5))}",
                 highlight=False,
                 soft_wrap=True,
             )

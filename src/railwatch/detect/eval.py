@@ -43,7 +43,7 @@ from railwatch.detect.geojson import (
     read_geojson_object,
 )
 from railwatch.detect.merge import box_array, polygons_of
-from railwatch.errors import ImageryError, InputError
+from railwatch.errors import ImageryError, InputError, some
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -973,8 +973,7 @@ def read_labelled_truth(root: str | Path, *, verified_only: bool = False) -> Lab
 
 
 def _names(items: Sequence[str], shown: int = 10) -> str:
-    more = len(items) - shown
-    return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")
+    return some(items, shown)
 
 
 def _suffix_of(name: str, suffixes: Sequence[str]) -> str | None:
@@ -1393,8 +1392,7 @@ def evaluate_dirs(
             f"{n} image{'s' if n != 1 else ''} {'are' if n != 1 else 'is'} not georeferenced "
             "and no ground sample distance is given for "
             f"{'them' if n != 1 else 'it'}: "
-            + ", ".join(t.image.name for t in no_scale[:10] if t.image is not None)
-            + (f" and {n - 10} more" if n > 10 else "")
+            + _names([t.image.name for t in no_scale if t.image is not None])
             + f'. Add a top-level "gsd": METRES to each truth file (e.g. {first.truth.name}) '
             f'or a sidecar {first.scene.rsplit("/", 1)[-1]}.json {{"gsd": METRES}} beside '
             "it, as `railwatch train --labels` reads them (QGIS's Save As drops the "
@@ -1406,8 +1404,7 @@ def evaluate_dirs(
             f"{n} file{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} made on another "
             f"image than the scene {'they are' if n != 1 else 'it is'} paired with by name "
             f"(the top-level 'source', as railwatch detect writes it): "
-            + "; ".join(other_image[:10])
-            + (f" and {n - 10} more" if n > 10 else "")
+            + some(other_image, 10, sep="; ")
             + ". Give each scene its own files (NAME.truth.geojson and "
             "NAME.detections.geojson for image NAME), or, where a file is right after all, "
             "set its 'source' to the scene's image or remove it; nothing was evaluated"

@@ -60,7 +60,7 @@ import numpy as np
 
 from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox, model_file_name
 from railwatch.detect.merge import RUN_KEY
-from railwatch.errors import DetectionError, InputError
+from railwatch.errors import DetectionError, InputError, some
 
 #: Default confidence threshold (Ultralytics' ``conf``): a box is kept when its score
 #: is above it.
@@ -150,8 +150,7 @@ def not_railcars(names: Sequence[str], class_map: Sequence[str | None]) -> list[
 def _few(names: Sequence[str], shown: int = 8) -> str:
     """``names`` joined, the first ``shown`` of a longer list and how many more (an
     80-class list filled the terminal; session 49)."""
-    more = len(names) - shown
-    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+    return some(names, shown)
 
 
 def _names_from(value: Any) -> tuple[str, ...] | None:
