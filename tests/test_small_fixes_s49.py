@@ -74,3 +74,36 @@ def test_some_names_the_first_and_counts_the_rest() -> None:
     assert some(["a", "b", "c", "d", "e"], 3) == "a, b, c and 2 more"
     assert some(["a", "b", "c"], 1, sep="; ") == "a and 2 more"
     assert some([], 3) == ""
+
+
+def test_a_general_models_car_is_an_automobile() -> None:
+    """COCO's names (an Ultralytics export built from its YAML carries them), DOTA's and
+    xView's: with road vehicles or people beside it, a bare 'car' is an automobile, whose
+    boxes were counted as railcars (session 49)."""
+    from railwatch.detect.onnx_backend import class_map_of
+
+    coco = ("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck")
+    assert class_map_of(coco) == (None, None, None, None, None, None, "railcar", None)
+    assert class_map_of(("Small_Car", "Truck", "Cargo Car", "Tank car")) == (
+        None,
+        None,
+        None,
+        "tank",
+    )
+    # a model of railcars alone: 'car' is its railcar class, as before
+    assert class_map_of(("car", "locomotive")) == ("railcar", "locomotive")
+
+
+def test_detect_says_why_a_general_models_car_is_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_walk_byom_s49 import _const_model, _geotiff
+
+    model = _const_model(tmp_path / "m.onnx", [("output0", (1, 8, 84))])
+    image = _geotiff(tmp_path / "a.tif", 64)
+    capsys.readouterr()
+    spec = f"onnx:{model}?classes=car,truck,railcar"
+    assert main(["detect", str(image), "--detector", spec, "--out-dir", str(tmp_path / "o")]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "2 of the 3 classes of onnx:m.onnx are not railcar classes" in said, said
+    assert "'car' is taken as a road vehicle, since the model also has road vehicles" in said

@@ -348,7 +348,12 @@ def say_not_railcars(detector: Any) -> None:
             else "are not railcar classes, and their boxes are dropped"
         )
         + f": {escape(shown)}. "
-        "Where one is a railcar, name it in the spec: onnx:MODEL?classes=a,b,... in the "
+        + (
+            "'car' is taken as a road vehicle, since the model also has road vehicles or people. "
+            if any(n.strip().lower() in ("car", "cars") for n in dropped)
+            else ""
+        )
+        + "Where one is a railcar, name it in the spec: onnx:MODEL?classes=a,b,... in the "
         "model's order, 'railcar' for a car of any type (or boxcar, gondola, hopper, tank, "
         "flat, container, locomotive; an ultralytics: model is exported to ONNX first, "
         "`yolo export model=M.pt format=onnx`)",

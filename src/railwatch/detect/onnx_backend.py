@@ -141,6 +141,47 @@ def _mapped_before_s49(name: str) -> str | None:
     return compact if compact in ALL_CLASSES else _ALIASES.get(key)
 
 
+#: Class names of road vehicles and people (COCO's, DOTA's, xView's): a model that has one
+#: of them is a general model, whose bare "car" is an automobile, not a railcar
+#: (:func:`class_map_of`).
+ROAD_CLASSES = frozenset(
+    {
+        "truck",
+        "bus",
+        "van",
+        "motorcycle",
+        "motorbike",
+        "bicycle",
+        "person",
+        "pedestrian",
+        "people",
+        "pickup truck",
+        "small vehicle",
+        "large vehicle",
+        "vehicle",
+        "passenger vehicle",
+        "tractor",
+    }
+)
+
+
+def _key(name: str) -> str:
+    return " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
+    """The railwatch class of each of a model's class names (:func:`railwatch_class`),
+    but a bare ``car`` is an automobile, not a railcar, in a model that also has road
+    vehicles or people (:data:`ROAD_CLASSES`: COCO's 80 names, which an Ultralytics
+    export of a model built from its YAML carries, or a DOTA or xView model): its boxes
+    are dropped, and ``detect`` says so (2026-12-07, session 49: they were counted as
+    railcars)."""
+    general = any(_key(n) in ROAD_CLASSES for n in names)
+    return tuple(
+        None if general and _key(n) in ("car", "cars") else railwatch_class(n) for n in names
+    )
+
+
 def not_railcars(names: Sequence[str], class_map: Sequence[str | None]) -> list[str]:
     """The model's class names that are taken as not railcars (their boxes dropped), for
     the note ``detect`` and ``eval`` print once."""
@@ -851,7 +892,7 @@ class OnnxObbDetector:
                 "the sidecar's 'names'"
             )
         self.names: tuple[str, ...] = names
-        self.class_map: tuple[str | None, ...] = tuple(railwatch_class(n) for n in names)
+        self.class_map: tuple[str | None, ...] = class_map_of(names)
         if not any(c is not None for c in self.class_map):
             how = (
                 "map them with ?classes=" + ",".join(["railcar"] * len(names))
@@ -924,8 +965,8 @@ class OnnxObbDetector:
             self.agnostic,
             self.max_det,
             # since session 49, for models whose classes it maps otherwise than before
-            # (a trailing car or wagon dropped): scenes counted with such a class dropped
-            # are counted again
+            # (a trailing car or wagon dropped; a general model's "car" an automobile):
+            # scenes counted with such a class mapped otherwise are counted again
             *(
                 [("class map", self.class_map)]
                 if any(

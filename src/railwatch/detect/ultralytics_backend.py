@@ -38,10 +38,10 @@ from railwatch.detect.onnx_backend import (
     NMS_IOU,
     SCORE_THRESHOLD,
     check_model_gsd,
+    class_map_of,
     detect_valid,
     model_version,
     new_run,
-    railwatch_class,
 )
 from railwatch.errors import DetectionError, InputError, lazy_import
 
@@ -83,8 +83,10 @@ class UltralyticsObbDetector:
                 "on `railwatch export-labels --format yolo-obb` chips)"
             )
         names = getattr(self._model, "names", {}) or {}
+        ordered = sorted((int(k), str(v)) for k, v in dict(names).items())
+        mapped = class_map_of([v for _, v in ordered])
         self.class_map: dict[int, str | None] = {
-            int(k): railwatch_class(str(v)) for k, v in dict(names).items()
+            k: c for (k, _), c in zip(ordered, mapped, strict=True)
         }
         #: The model's class names in order (as ``onnx:``'s ``names``)
         self.names: tuple[str, ...] = tuple(
