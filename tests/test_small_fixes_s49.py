@@ -83,7 +83,7 @@ def test_a_general_models_car_is_an_automobile() -> None:
     from railwatch.detect.onnx_backend import class_map_of
 
     coco = ("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck")
-    assert class_map_of(coco) == (None, None, None, None, None, None, "railcar", None)
+    assert class_map_of(coco) == (None,) * 8
     assert class_map_of(("Small_Car", "Truck", "Cargo Car", "Tank car")) == (
         None,
         None,
@@ -92,6 +92,7 @@ def test_a_general_models_car_is_an_automobile() -> None:
     )
     # a model of railcars alone: 'car' is its railcar class, as before
     assert class_map_of(("car", "locomotive")) == ("railcar", "locomotive")
+    assert class_map_of(("train",)) == ("railcar",)
 
 
 def test_detect_says_why_a_general_models_car_is_dropped(
@@ -106,4 +107,4 @@ def test_detect_says_why_a_general_models_car_is_dropped(
     assert main(["detect", str(image), "--detector", spec, "--out-dir", str(tmp_path / "o")]) == 0
     said = " ".join(capsys.readouterr().err.split())
     assert "2 of the 3 classes of onnx:m.onnx are not railcar classes" in said, said
-    assert "'car' is taken as a road vehicle, since the model also has road vehicles" in said
+    assert "'car' and 'train' are taken as a road vehicle and a whole train, since" in said

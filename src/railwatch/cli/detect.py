@@ -328,7 +328,7 @@ def say_not_railcars(detector: Any) -> None:
     railcars, whose boxes are dropped (2026-12-07, session 49: a class name railwatch
     does not know, ``?classes=railcar,gondla`` or a fine-tuned model's ``ore_truck``, lost
     its cars without a word)."""
-    from railwatch.detect.onnx_backend import not_railcars
+    from railwatch.detect.onnx_backend import GENERAL_WORDS, not_railcars
 
     names = getattr(detector, "names", None)
     class_map = getattr(detector, "class_map", None)
@@ -349,8 +349,9 @@ def say_not_railcars(detector: Any) -> None:
         )
         + f": {escape(shown)}. "
         + (
-            "'car' is taken as a road vehicle, since the model also has road vehicles or people. "
-            if any(n.strip().lower() in ("car", "cars") for n in dropped)
+            "'car' and 'train' are taken as a road vehicle and a whole train, since the "
+            "model also has road vehicles or people. "
+            if any(n.strip().lower() in GENERAL_WORDS for n in dropped)
             else ""
         )
         + "Where one is a railcar, name it in the spec: onnx:MODEL?classes=a,b,... in the "

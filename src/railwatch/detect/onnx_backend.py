@@ -165,20 +165,24 @@ ROAD_CLASSES = frozenset(
 )
 
 
+#: The names that mean a railcar in a railcar model but not in a general one.
+GENERAL_WORDS = frozenset({"car", "cars", "train", "trains"})
+
+
 def _key(name: str) -> str:
     return " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
 
 
 def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
     """The railwatch class of each of a model's class names (:func:`railwatch_class`),
-    but a bare ``car`` is an automobile, not a railcar, in a model that also has road
-    vehicles or people (:data:`ROAD_CLASSES`: COCO's 80 names, which an Ultralytics
-    export of a model built from its YAML carries, or a DOTA or xView model): its boxes
-    are dropped, and ``detect`` says so (2026-12-07, session 49: they were counted as
-    railcars)."""
+    but in a model that also has road vehicles or people (:data:`ROAD_CLASSES`: COCO's
+    80 names, which an Ultralytics export of a model built from its YAML carries, or a
+    DOTA or xView model) a bare ``car`` is an automobile and a bare ``train`` a whole
+    train, not a railcar: their boxes are dropped, and ``detect`` says so (2026-12-07,
+    session 49: they were counted as railcars)."""
     general = any(_key(n) in ROAD_CLASSES for n in names)
     return tuple(
-        None if general and _key(n) in ("car", "cars") else railwatch_class(n) for n in names
+        None if general and _key(n) in GENERAL_WORDS else railwatch_class(n) for n in names
     )
 
 
