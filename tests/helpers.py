@@ -237,6 +237,28 @@ def sqlite_write_lock_held(path: Path, db: Any) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", seen)
 
 
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database on the server ``server_url`` for the
+    block, dropped after: conftest's ``postgres_url`` for a fixture of a wider scope
+    than a test's."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"rw_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 def pg_sessions_waiting_on_a_lock(url: str) -> int:
     """How many sessions of the PostgreSQL database at ``url`` wait for a lock now."""
     from sqlalchemy import create_engine, text

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import rasterio
@@ -12,6 +13,9 @@ from affine import Affine
 from pyproj import Transformer
 from rasterio.enums import Resampling
 from shapely.geometry import Polygon, box
+
+if TYPE_CHECKING:
+    from railwatch.sim import RenderedScene, SceneParams
 
 UTM52 = "EPSG:32652"
 # Near Tumangang station (42.4214 N, 130.6081 E), in UTM zone 52 N.
@@ -161,3 +165,18 @@ def scene_site_and_tracks(scene: Any, inner: float = 0.15) -> tuple[Polygon, Any
         [LineString([to_wgs84.transform(*xy) for xy in t.coords]) for t in scene.tracks]
     )
     return site, tracks
+
+
+@cache
+def rendered_scene(params: SceneParams) -> RenderedScene:
+    """``railwatch.sim.render_scene(params)``, rendered once per test process (the same
+    parameters give the same pixels) for the tests that render the same images again for
+    each test (coarse_site's five and their centrelines, test_pipeline's yard; session 49).
+    Read only: its arrays refuse writes; its callers write it (``write_scene``) or read
+    its tracks."""
+    from railwatch.sim import render_scene
+
+    scene = render_scene(params)
+    for array in (scene.image, scene.mask, scene.labels, scene.valid, *scene.layers.values()):
+        array.flags.writeable = False
+    return scene

@@ -11,6 +11,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import MultiLineString, box
 
+from imagery_helpers import rendered_scene
 from railwatch import pipeline
 from railwatch.detect.coarse import EmptyTrack, empty_track, site_empty_track
 from railwatch.imagery import inspect_scene
@@ -111,7 +112,7 @@ def _site_tracks(p: SceneParams) -> MultiLineString:
     """The yard's own centrelines in lon/lat (rendered at the scene's size: the layout
     depends on it; at 40 x 40 px, as until session 30, they were another yard's lines,
     4.9 of the 13 km, one 791 m line more than 6 m from every track)."""
-    scene = render_scene(p.with_(misregistration_m=(0.0, 0.0)))
+    scene = rendered_scene(p.with_(misregistration_m=(0.0, 0.0)))
     tr = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
     lines = [np.column_stack(tr.transform(*np.asarray(t.coords).T)) for t in scene.tracks]
     return MultiLineString(lines)
@@ -136,7 +137,7 @@ def coarse_site_at(tmp_path: Path, url: str) -> Database:
             date=datetime(2023, 6, 1, 2, tzinfo=UTC) + timedelta(days=9 * i),
             misregistration_m=shift,
         )
-        path = write_scene(render_scene(p), imgs, f"v{i}", preview=False).image
+        path = write_scene(rendered_scene(p), imgs, f"v{i}", preview=False).image
         first = first or path
     assert first is not None
     db = Database(url)

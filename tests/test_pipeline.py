@@ -12,6 +12,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import MultiLineString, box
 
+from imagery_helpers import rendered_scene
 from railwatch import pipeline
 from railwatch.detect import coarse
 from railwatch.imagery import inspect_scene
@@ -19,7 +20,7 @@ from railwatch.imagery.quality import QUALITY_VERSION
 from railwatch.imagery.register import REGISTRATION_VERSION
 from railwatch.ingest import ingest_paths
 from railwatch.pipeline import process_site
-from railwatch.sim import SceneParams, render_scene, write_scene
+from railwatch.sim import SceneParams, write_scene
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from test_detect_fakes import BrightBlobDetector
@@ -29,13 +30,12 @@ Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 def _scene(out: Path, name: str, when: datetime, **kw: object) -> Path:
     params = SceneParams(seed=5, size_px=(320, 320), n_cars=12, date=when, **kw)
-    scene = render_scene(params)
-    return write_scene(scene, out, name, preview=False).image
+    return write_scene(rendered_scene(params), out, name, preview=False).image
 
 
 def _tracks_wgs84() -> MultiLineString:
     """The simulated yard's track centrelines (the same for every image of seed 5)."""
-    scene = render_scene(SceneParams(seed=5, size_px=(40, 40), gsd=3.0, n_cars=0))
+    scene = rendered_scene(SceneParams(seed=5, size_px=(40, 40), gsd=3.0, n_cars=0))
     to_wgs84 = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
     return MultiLineString(
         [np.column_stack(to_wgs84.transform(*np.asarray(t.coords).T)) for t in scene.tracks]

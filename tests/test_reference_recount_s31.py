@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from shapely.geometry import box
 
+from imagery_helpers import rendered_scene
 from railwatch.imagery import inspect_scene
 from railwatch.ingest import (
     FILE_STAMP_KEY,
@@ -31,7 +32,7 @@ from railwatch.ingest import (
     mark_to_count_again,
 )
 from railwatch.pipeline import ProcessSummary, process_site
-from railwatch.sim import SceneParams, render_scene, write_scene
+from railwatch.sim import SceneParams, write_scene
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from railwatch.storage.repo import REFERENCES_KEY
@@ -55,7 +56,7 @@ def _render(folder: Path, i: int) -> Path:
         date=datetime(2023, 6, 1, 2, tzinfo=UTC) + timedelta(days=9 * i),
         misregistration_m=SHIFTS[i],
     )
-    return write_scene(render_scene(p), folder, f"v{i}", preview=False).image
+    return write_scene(rendered_scene(p), folder, f"v{i}", preview=False).image
 
 
 @pytest.fixture

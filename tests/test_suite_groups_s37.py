@@ -82,6 +82,8 @@ def _run(folder: Path, *args: str) -> list[tuple[str, str]]:
     (event, worker) lines the inner tests wrote."""
     log = folder / "log.txt"
     shutil.copy(HERE / "conftest.py", folder / "conftest.py")
+    # and the module its hooks import (the new databases of a test, session 49)
+    shutil.copy(HERE / "_fresh_db.py", folder / "_fresh_db.py")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=folder,

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from helpers import postgres_database
 from railwatch.settings import Settings
 from railwatch.storage import Database
 from railwatch.storage.models import Event
@@ -47,15 +49,24 @@ def _world(db: Database, tmp_path: Path) -> dict[str, Any]:
     return {**ids, "db": db, "client": TestClient(app, raise_server_exceptions=False)}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'web.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = Database(url)
-    yield _world(db, tmp_path)
-    db.dispose()
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """The world on each database, made once for the module: its tests send requests
+    that are refused, each checking that nothing was written (session 49: it was made
+    for each of the 26 tests)."""
+    tmp = tmp_path_factory.mktemp("world")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp / 'web.db'}"
+        else:
+            url = stack.enter_context(
+                postgres_database(request.getfixturevalue("postgres_server_url"))
+            )
+        db = Database(url)
+        stack.callback(db.dispose)
+        yield _world(db, tmp)
 
 
 @pytest.fixture
