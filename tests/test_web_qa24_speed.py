@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
+from helpers import postgres_database
 from railwatch.analysis.events import alert_day, local_day
 from railwatch.analysis.series import at_site, build_series
 from railwatch.analysis.store import site_local_days, site_utc_offset
@@ -167,32 +168,14 @@ def world(
         if request.param == "sqlite":
             url = f"sqlite:///{tmp / 'speed.db'}"
         else:
-            url = stack.enter_context(_pg_database(request.getfixturevalue("postgres_server_url")))
+            url = stack.enter_context(
+                postgres_database(request.getfixturevalue("postgres_server_url"))
+            )
         db = Database(url)
         stack.callback(db.dispose)
         names = _fill(db)
         app = create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db)
         yield {"db": db, "names": sorted(names), "client": TestClient(app)}
-
-
-@contextmanager
-def _pg_database(server_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for this module (as conftest's ``postgres_url``)."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"rw_speed_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 # ------------------------------------------------------------ the reference (before)
