@@ -120,7 +120,10 @@ def from_template(real: Callable[[Path], None]) -> Callable[[Path], None]:
         template = _template_file(real)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tpl")
         try:
+            # with the template's mode, the one SQLite gave it (0644 less the umask), not
+            # a new copy's 0666 less it (session 49 review: group-writable under umask 002)
             shutil.copyfile(template, tmp)
+            shutil.copymode(template, tmp)
             with suppress(FileExistsError):  # made meanwhile by another: it stands
                 os.link(tmp, path)
         except OSError:

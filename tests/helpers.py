@@ -240,8 +240,8 @@ def sqlite_write_lock_held(path: Path, db: Any) -> Iterator[list[str]]:
 @contextmanager
 def postgres_database(server_url: str) -> Iterator[str]:
     """URL of a fresh, empty PostgreSQL database on the server ``server_url`` for the
-    block, dropped after: conftest's ``postgres_url`` for a fixture of a wider scope
-    than a test's."""
+    block, dropped after, also when the block raises: conftest's ``postgres_url`` (a
+    test's), and a fixture's of a wider scope."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -252,9 +252,11 @@ def postgres_database(server_url: str) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
 

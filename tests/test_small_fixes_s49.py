@@ -107,4 +107,15 @@ def test_detect_says_why_a_general_models_car_is_dropped(
     assert main(["detect", str(image), "--detector", spec, "--out-dir", str(tmp_path / "o")]) == 0
     said = " ".join(capsys.readouterr().err.split())
     assert "2 of the 3 classes of onnx:m.onnx are not railcar classes" in said, said
-    assert "'car' and 'train' are taken as a road vehicle and a whole train, since" in said
+    assert "'car' is not taken as a railcar: in a model that also has road vehicles" in said
+
+
+def test_the_general_words_are_said_only_of_a_general_model() -> None:
+    """The note named 'car' and 'train' for any dropped 'cars' (which no model maps) and
+    'train' where the model had none (session 49 review)."""
+    from railwatch.detect.onnx_backend import general_words
+
+    assert general_words(["boxcar", "cars"], ["cars"]) == []
+    assert general_words(["gondola", "trains"], ["trains"]) == []
+    assert general_words(["car", "truck", "person"], ["car", "truck", "person"]) == ["car"]
+    assert general_words(["Train", "bus"], ["Train", "bus"]) == ["Train"]

@@ -328,7 +328,7 @@ def say_not_railcars(detector: Any) -> None:
     railcars, whose boxes are dropped (2026-12-07, session 49: a class name railwatch
     does not know, ``?classes=railcar,gondla`` or a fine-tuned model's ``ore_truck``, lost
     its cars without a word)."""
-    from railwatch.detect.onnx_backend import GENERAL_WORDS, not_railcars
+    from railwatch.detect.onnx_backend import general_words, not_railcars
 
     names = getattr(detector, "names", None)
     class_map = getattr(detector, "class_map", None)
@@ -340,6 +340,8 @@ def say_not_railcars(detector: Any) -> None:
     if not dropped:
         return
     shown = some(dropped, 8)
+    # car and train dropped only because the model also has road vehicles or people
+    general = general_words(names, dropped)
     err_console.print(
         f"note: {len(dropped)} of the {len(names)} classes of {escape(detector.name)} "
         + (
@@ -349,9 +351,11 @@ def say_not_railcars(detector: Any) -> None:
         )
         + f": {escape(shown)}. "
         + (
-            "'car' and 'train' are taken as a road vehicle and a whole train, since the "
-            "model also has road vehicles or people. "
-            if any(n.strip().lower() in GENERAL_WORDS for n in dropped)
+            f"{escape(some([repr(n) for n in general], 4))} "
+            + (" is not taken as a railcar" if len(general) == 1 else " are not taken as railcars")
+            + ": in a model that also has road vehicles or people, "
+            "'car' is an automobile and 'train' a whole train. "
+            if general
             else ""
         )
         + "Where one is a railcar, name it in the spec: onnx:MODEL?classes=a,b,... in the "

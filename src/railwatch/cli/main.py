@@ -91,7 +91,8 @@ EXIT_BUSY = 75
 EXIT_STATUS_HELP = (
     "Exit status: 0 done; 1 failed (after the rest was done, for a batch); 2 a wrong "
     "command line or input file; 75 busy: another railwatch run holds the site or the "
-    "database, run the command again later; 70 an internal error (please report it); "
+    "database (or ingest found only files still being copied), run the command again "
+    "later; 70 an internal error (please report it); "
     "130 and 143 interrupted (Ctrl-C, SIGTERM); 141 output closed."
 )
 

@@ -903,7 +903,8 @@ def _line_colour(
 ) -> np.ndarray:
     """A line's own empty-track colour (its ballast and sleepers): its densest colour
     nearest to the yard's ``empty`` (mean shift from it with the search unit ``noise``).
-    Given the site's empty track (``site_noise``, its noise unit in this image), where
+    Given the site's empty track (``site_noise``: the noise unit measured about the
+    site's expected colour in this image, at most twice the site's own), where
     that search holds on a colour that under :data:`SITE_MIN_SUPPORT` of the line's
     ``samples`` lie within :data:`INLIER` units of, the line's own densest colour
     instead, if it lies within twice :data:`SITE_LINE_REACH` units of ``empty``: a line

@@ -173,6 +173,22 @@ def _key(name: str) -> str:
     return " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
 
 
+def general_model(names: Sequence[str]) -> bool:
+    """Whether a model's class names include road vehicles or people
+    (:data:`ROAD_CLASSES`): a general model, whose ``car`` and ``train`` are no railcars."""
+    return any(_key(n) in ROAD_CLASSES for n in names)
+
+
+def general_words(names: Sequence[str], dropped: Sequence[str]) -> list[str]:
+    """Of the ``dropped`` class names, those dropped only because the model is a general
+    one (:func:`class_map_of`): ``car``, ``train`` and their plurals where
+    :func:`railwatch_class` alone would keep them, in a model with road vehicles or
+    people; none otherwise."""
+    if not general_model(names):
+        return []
+    return [n for n in dropped if _key(n) in GENERAL_WORDS and railwatch_class(n) is not None]
+
+
 def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
     """The railwatch class of each of a model's class names (:func:`railwatch_class`),
     but in a model that also has road vehicles or people (:data:`ROAD_CLASSES`: COCO's
@@ -180,7 +196,7 @@ def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
     DOTA or xView model) a bare ``car`` is an automobile and a bare ``train`` a whole
     train, not a railcar: their boxes are dropped, and ``detect`` says so (2026-12-07,
     session 49: they were counted as railcars)."""
-    general = any(_key(n) in ROAD_CLASSES for n in names)
+    general = general_model(names)
     return tuple(
         None if general and _key(n) in GENERAL_WORDS else railwatch_class(n) for n in names
     )
