@@ -189,20 +189,10 @@ def _read_inputs(session: Session, site: Site, *, stamp: bool = True) -> _Inputs
         events=repo.event_values(session, site),
         offset=site_utc_offset(site),
         stamp=stamped,
-        unread=unread_images(session, site),
+        # the images no count point holds (failed, not processed yet); their state and
+        # time are in _stamp
+        unread=tuple(repo.uncounted_scene_times(session, site)),
     )
-
-
-def unread_images(session: Session, site: Site) -> tuple[tuple[datetime, str], ...]:
-    """The times and statuses of ``site``'s images that no count point holds: failed, or
-    not processed yet (``ingested``): the scenes ``repo.uncounted_scenes`` counts. Their
-    status and time are in :func:`_stamp`."""
-    rows = session.execute(
-        select(Scene.acquired_at, Scene.status).where(
-            Scene.site_id == site.id, Scene.status.not_in(repo.JUDGED_STATUSES)
-        )
-    ).all()
-    return tuple((when, status) for when, status in rows)
 
 
 def _analyze(

@@ -72,6 +72,7 @@ import numpy as np
 from railwatch.detect.base import CAR_CLASSES
 from railwatch.detect.model_core import WORK_GSD, WorkBox
 from railwatch.errors import ImageryError, InputError, plural
+from railwatch.imagery.scan import PICTURE_SUFFIXES, RASTER_SUFFIXES
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -976,14 +977,9 @@ class _Label:
 
 #: Suffixes by which a label file's top-level ``source`` is taken to name an image file
 #: (``railwatch detect`` writes the image's name there; ``scene cars`` writes
-#: ``detector`` or ``analyst``, which names none).
-_SOURCE_IMAGE_SUFFIXES: tuple[str, ...] = (
-    *IMAGE_SUFFIXES,
-    ".jp2",
-    ".vrt",
-    ".img",
-    ".webp",
-)
+#: ``detector`` or ``analyst``, which names none): the rasters and pictures the scan
+#: knows (:mod:`railwatch.imagery.scan`).
+_SOURCE_IMAGE_SUFFIXES = RASTER_SUFFIXES | PICTURE_SUFFIXES
 
 
 def made_from(value: object) -> str | None:

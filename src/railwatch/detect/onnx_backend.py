@@ -116,7 +116,7 @@ def railwatch_class(name: str) -> str | None:
     Case, ``_`` and ``-`` do not matter, nor a trailing ``car`` or ``wagon`` after a type
     or an alias (``hopper_wagon``, ``Tanker car``; until 2026-12-07, session 49, such
     classes were taken as not railcars and their boxes dropped without a word)."""
-    key = " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
+    key = _key(name)
     found = _class_of(key)
     if found is None:
         for word in _CAR_WORDS:

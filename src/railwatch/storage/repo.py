@@ -403,7 +403,7 @@ class SiteStats:
 
 #: The scene states a count point holds (a count, or a gap): every other scene (failed, not
 #: processed yet) is in no count (:func:`uncounted_scenes`,
-#: ``analysis.store.unread_images``: one condition for both, session 49 review).
+#: :func:`uncounted_scene_times`: one condition for both, session 49 review).
 JUDGED_STATUSES = ("processed", "unusable")
 
 
@@ -422,6 +422,18 @@ def uncounted_scenes(
     by_status = {status: n for status, n in session.execute(query.group_by(Scene.status))}
     failed = int(by_status.pop("failed", 0))
     return int(sum(by_status.values())), failed
+
+
+def uncounted_scene_times(session: Session, site: SiteRef) -> list[tuple[datetime, str]]:
+    """The acquisition times and states of the scenes :func:`uncounted_scenes` counts
+    (failed, not processed yet), for what a silence alert says of them (session 49)."""
+    s = get_site(session, site)
+    rows = session.execute(
+        select(Scene.acquired_at, Scene.status).where(
+            Scene.site_id == s.id, Scene.status.not_in(JUDGED_STATUSES)
+        )
+    ).all()
+    return [(when, status) for when, status in rows]
 
 
 def site_stats(session: Session, site: SiteRef) -> SiteStats:

@@ -520,8 +520,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"invalid request: the body is not valid JSON (at character {at}: {reason})"
     elif first["loc"] == ["body"] and "json" not in request.headers.get("content-type", ""):
         detail += "; send a JSON object with Content-Type: application/json"
-    elif _type_words(raw, first["loc"]):
-        detail += _type_words(raw, first["loc"])
+    elif type_words := _type_words(raw, first["loc"]):
+        detail += type_words
     elif (
         raw.get("type") == "string_pattern_mismatch"
         and len(first["loc"]) == 2
