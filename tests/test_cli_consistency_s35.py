@@ -108,11 +108,13 @@ JSON_COMMANDS: list[tuple[str, int]] = [
     ("event add yard 2024-03-20 flood --json", 0),
     ("event edit 1 --label summit2 --json", 0),
     ("event list yard --json", 0),
+    ("event list yard -n 1 --json", 0),  # the note of those left out on stderr (s50)
     ("event remove 2 --yes --json", 0),
     ("ingest yard sim --json", 0),
     ("ingest-stac yard --stac sim/sim_3.json --json", 0),
     ("process yard --json", 0),
     ("scene list yard --json", 0),
+    ("scene list yard --limit 1 --json", 0),  # as `alerts --limit` (session 50)
     ("scene show 1 --json", 0),
     ("scene to-review yard --json", 0),
     ("scene import-reviews yard counts.csv --json", 0),

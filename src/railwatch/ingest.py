@@ -17,6 +17,7 @@ it was stamped is stamped at its first use (:func:`first_use_stamp`).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -31,7 +32,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.errors import ImageryError, InputError, NotFoundError, RailwatchError, plural
+from railwatch.errors import ImageryError, InputError, NotFoundError, RailwatchError, plural, some
 from railwatch.limits import check_year
 from railwatch.storage import Database, repo
 from railwatch.storage.db import is_sqlite_locked
@@ -279,12 +280,136 @@ def in_transit_reason(path: Path, err: BaseException, now: float | None = None) 
     if age >= IN_TRANSIT_SECONDS or age < -FUTURE_MTIME_SECONDS:
         return None
     ago = f"{max(age, 0.0):.0f} s" if age < 120 else f"{age / 60:.0f} minutes"
-    # what is wrong, without the advice to fetch it again (it may be complete soon)
-    detail = re.sub(r"[:,] re-(download or re-)?export it$", "", str(err))
+    detail, advice = _detail_and_advice(err)
+    # the advice to fetch it again is for when it stays unreadable (it may be complete
+    # soon); until session 50 it was dropped, and the file's warning said nothing to do
+    then = f": then {advice}" if advice else ""
     return (
         f"{detail}, and was written to {ago} ago: taken as still being copied in, left for "
         f"the next run (a bad file only if still unreadable {IN_TRANSIT_SECONDS // 60} "
-        "minutes after its last change)"
+        f"minutes after its last change{then})"
+    )
+
+
+#: The advice a corrupt file's message ends with (``": re-download or re-export it"``).
+_ADVICE = re.compile(r"^(?P<detail>.*?)[:,] (?P<advice>re-(?:download or re-)?export it)$", re.S)
+
+
+def _detail_and_advice(err: BaseException) -> tuple[str, str | None]:
+    """A corrupt file's message (``err``) split into what is wrong and what to do
+    ("re-download or re-export it"; None where the message has no such end)."""
+    text = str(err)
+    found = _ADVICE.match(text)
+    if found is None:
+        return text, None
+    return found["detail"], found["advice"]
+
+
+#: A file a run left as still being copied in (:func:`in_transit_reason`) and that is
+#: still unreadable this long after a run first did so, without growing since the
+#: previous run, is a failure (status 1) with what to do, not left again: a file
+#: rewritten every few minutes (a sync or export that restarts, two copies to one name)
+#: stayed "still being copied" for ever, each run's warning alike and its status 75
+#: (until 2026-12-07, session 50). A copy that keeps growing is left up to
+#: :data:`IN_TRANSIT_GROWING_SECONDS`. The first time is kept in railwatch's cache folder
+#: (:class:`TransitLog`).
+IN_TRANSIT_MAX_SECONDS = 3600
+#: The longest a file that grows at every run is left as being copied in (a day).
+IN_TRANSIT_GROWING_SECONDS = 86400
+#: The file, in railwatch's cache folder (``RAILWATCH_CACHE_DIR``), that holds when each
+#: file still unreadable was first left as being copied in (:class:`TransitLog`).
+TRANSIT_LOG_NAME = "ingest-in-transit.json"
+#: Entries of the transit log older than this are dropped (a file never seen again).
+_TRANSIT_LOG_DAYS = 30
+
+
+class TransitLog:
+    """When each file a run left as still being copied in was first left so, and the
+    largest size seen then, kept in a small JSON file between runs (``path``; None:
+    nothing kept, each run judges alone, as before session 50). A lost or unreadable
+    log only starts the clocks again: it is a cache, not a record."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, float]] = {}
+        #: The files left (or failed as left too long) by this run.
+        self.left: set[str] = set()
+        if path is None:
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict):
+            for k, v in data.items():
+                if isinstance(v, dict) and isinstance(v.get("first"), int | float):
+                    self.entries[str(k)] = {
+                        "first": float(v["first"]),
+                        "size": float(v.get("size", 0) or 0),
+                    }
+
+    @staticmethod
+    def key(file: Path) -> str:
+        try:
+            return str(file.resolve())
+        except OSError:
+            return str(file.absolute())
+
+    def seen(self, file: Path, now: float, size: int) -> tuple[float, bool]:
+        """Record ``file`` as left now (at ``size`` bytes); give when it was first left,
+        and whether it grew past every size seen before (True the first time)."""
+        key = self.key(file)
+        self.left.add(key)
+        entry = self.entries.setdefault(key, {"first": now, "size": -1.0})
+        grew = size > entry["size"]
+        entry["size"] = max(entry["size"], float(size))
+        return entry["first"], grew
+
+    def forget(self, file: Path) -> None:
+        self.entries.pop(self.key(file), None)
+
+    def save(self, now: float) -> None:
+        """Write the log (entries of files that are gone, or older than
+        :data:`_TRANSIT_LOG_DAYS`, dropped); a log that cannot be written is logged."""
+        if self.path is None:
+            return
+        keep = {
+            k: v
+            for k, v in self.entries.items()
+            if now - v["first"] < _TRANSIT_LOG_DAYS * 86400 and os.path.lexists(k)
+        }
+        try:
+            if not keep and not self.path.exists():
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as err:
+            log.warning("cannot keep the files still being copied in %s: %s", self.path, err)
+
+
+def stuck_in_transit_reason(
+    path: Path, err: BaseException, first: float, now: float | None = None
+) -> str:
+    """Why ``path``, left as still being copied in since ``first`` (epoch seconds) and
+    unreadable still (``err``), is now a failure (:data:`IN_TRANSIT_MAX_SECONDS`)."""
+    now = time.time() if now is None else now
+    detail, advice = _detail_and_advice(err)
+    try:
+        age = max(0.0, now - path.stat().st_mtime)
+    except OSError:
+        age = 0.0
+    ago = f"{age:.0f} s" if age < 120 else f"{age / 60:.0f} minutes"
+    since = datetime.fromtimestamp(first, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    hours = (now - first) / 3600
+    span = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+    return (
+        f"{detail}; it has been unreadable for {span}, since a run first found it being "
+        f"written to ({since}), and was written to again {ago} ago: not a copy that will "
+        "finish. Find what keeps writing to it (a sync or export that starts over, a "
+        "download that restarts, two copies to one name) and stop it, then ingest the "
+        f"file again once it is complete{'; if it is complete, ' + advice if advice else ''}"
     )
 
 
@@ -857,10 +982,7 @@ def sidecars_changed(
 def sidecars_listed(changed: Sequence[tuple[str, str]]) -> str:
     """The sidecars of :func:`sidecars_changed` in words, the first four named:
     ``NAME.aux.xml changed, NAME.ovr appeared and 2 more``."""
-    listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
-    if len(changed) > 4:
-        listed += f" and {len(changed) - 4} more"
-    return listed
+    return some([f"{key} {what}" for key, what in changed], 4)
 
 
 def _sidecars_changed_message(
@@ -907,6 +1029,7 @@ def ingest_paths(
     bands: Sequence[int] | None = None,
     force_date: bool = False,
     radiometry: str | None = None,
+    transit_log: Path | None = None,
 ) -> IngestSummary:
     """Inspect and record every raster file under ``paths`` for ``site``.
 
@@ -932,6 +1055,10 @@ def ingest_paths(
     Raises :class:`InputError` only when ``paths`` hold no image file at all, except
     where they are folders that hold no file at all (:func:`_quiet_day`: a drop folder
     on a day nothing was delivered, whose summary has nothing but ``empty_folders``).
+    ``transit_log``: the JSON file that keeps, between runs, when each file left as
+    still being copied in was first left so (:class:`TransitLog`; the CLI's is
+    :data:`TRANSIT_LOG_NAME` in railwatch's cache folder): such a file still unreadable
+    :data:`IN_TRANSIT_MAX_SECONDS` later fails. None: each run judges alone.
     """
     from railwatch.imagery.scan import is_sidecar, scan
 
@@ -990,10 +1117,12 @@ def ingest_paths(
             + _passed_over_text(summary.passed_over)
         )
 
+    transits = TransitLog(transit_log)
+
     def ingest_one(path: Path, undated: list[Path] | None) -> None:
         _ingest_one(db, summary, path, when, site_geom, site_area_m2, bands, undated,
                     force=force_date, radiometry=radiometry, utc_offset=utc_offset,
-                    date_only=date_only)  # fmt: skip
+                    date_only=date_only, transits=transits)  # fmt: skip
 
     # A file without a date is judged after the others: the same bytes under a dated
     # name later in the batch make it a duplicate (of the dated scene), not a bad file
@@ -1018,6 +1147,10 @@ def ingest_paths(
     held = _site_holds(db, site_name)
     if held is not None and not held.scenes:
         summary.judge_swapped(site_geom, events=held.events)
+    for f in files:  # read, refused or failed otherwise this run: its clock stops
+        if transits.key(f) not in transits.left:
+            transits.forget(f)
+    transits.save(time.time())
     return summary
 
 
@@ -1935,9 +2068,12 @@ def _ingest_one(
     radiometry: str | None = None,
     utc_offset: timedelta = timedelta(0),
     date_only: bool = False,
+    transits: TransitLog | None = None,
 ) -> None:
     """Inspect and record one file, filing the outcome in ``summary``; never raises but for
     SQLite's "database is locked" (:func:`railwatch.storage.db.is_sqlite_locked`).
+    ``transits``: when files were first left as still being copied in (one left too
+    long fails, :data:`IN_TRANSIT_MAX_SECONDS`).
     ``utc_offset``: the site's nominal zone, where a file name's day alone is dated
     (noon there); ``date_only``: ``when`` is such a noon, for a day given alone.
     A file that carries no date is put in ``undated`` when given, to be ingested again
@@ -2058,7 +2194,20 @@ def _ingest_one(
             # the files recorded before it stay, and running it again goes on; review,
             # session 48)
             raise
-        transit = in_transit_reason(path, err)
+        now = time.time()
+        transit = in_transit_reason(path, err, now)
+        if transit is not None and transits is not None:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = 0
+            first, grew = transits.seen(path, now, size)
+            long = now - first >= (IN_TRANSIT_GROWING_SECONDS if grew else IN_TRANSIT_MAX_SECONDS)
+            if long:  # rewritten again and again: told, to act on (session 50)
+                summary.failed.append(
+                    {"file": name, "reason": stuck_in_transit_reason(path, err, first, now)}
+                )
+                return
         if transit is not None:  # a partial copy: the next run reads it (session 49)
             summary.in_transit.append({"file": name, "reason": transit})
             return
@@ -2112,9 +2261,7 @@ def mask_codes_note(mask_uri: str | None) -> str | None:
     odd = [v for v in values.tolist() if v not in MASK_CODES]
     if not odd:
         return None
-    shown = ", ".join(f"{v:g}" for v in odd[:6]) + (
-        f" and {len(odd) - 6} more" if len(odd) > 6 else ""
-    )
+    shown = some([f"{v:g}" for v in odd], 6)
     return (
         f"its quality mask {path.name} holds values that are none of its codes ({shown}), "
         "read as no data: one band holds 0 clear, 1 cloud, 2 haze, 3 snow, 4 cloud shadow, "

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from railwatch.errors import InputError
+from railwatch.errors import InputError, some
 
 __all__ = [
     "DESCRIPTION_MAX",
@@ -157,9 +157,9 @@ def _site_name_faults(name: str, *, say_length: bool) -> str:
     faults: list[str] = []
     wrong = list(dict.fromkeys(_NOT_IN_SITE_NAME.findall(name)))
     if wrong:
-        named = [_site_name_char(ch) for ch in wrong[:_FAULTS_SHOWN]]
+        named = [_site_name_char(ch) for ch in wrong]
         if len(wrong) > _FAULTS_SHOWN:
-            listed = f"{', '.join(named)} and {len(wrong) - _FAULTS_SHOWN} more"
+            listed = some(named, _FAULTS_SHOWN)
         elif len(named) > 1:
             listed = f"{', '.join(named[:-1])} and {named[-1]}"
         else:

@@ -11,6 +11,15 @@ from typing import Final
 ALERT_KINDS: Final[tuple[str, ...]] = ("record", "spike", "shift", "drop", "quality")
 #: Severities, lowest first. "info" is a note, not an alarm.
 SEVERITIES: Final[tuple[str, ...]] = ("info", "low", "medium", "high")
+#: The metrics of a silence (a "quality" alert) that tally the site's images within it
+#: (unusable, presence, failed, not processed yet; the latest one's day): its
+#: explanation names them too. A change to them alone is not a change to what an analyst
+#: acknowledged (the silence, its length, dates and severity): an acknowledged silence
+#: is not marked changed since acknowledged when a later image fails, waits for
+#: processing or is unusable (2026-12-07, session 50; docs/alerts.md).
+SILENCE_TALLY_METRICS: Final[frozenset[str]] = frozenset(
+    {"unusable_images", "presence_images", "failed_images", "unprocessed_images", "latest_image"}
+)
 
 
 def whole_car_bounds(

@@ -299,14 +299,25 @@ def calibrate(
     for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True):
         n = spread_from.get(g)
         # fewer than two images of 5 or more cars at a resolution: the calibration
-        # assumes a spread of 0.1, which was printed as if measured (session 49)
-        said = (
-            f"sd {sd:.2f} assumed: {n} image{plural_s(n)} with 5 or more cars at this "
-            "resolution, 2 are needed to measure the scene-to-scene spread"
-            if n is not None and n < 2
-            else f"scene-to-scene sd {sd:.2f}"
-        )
+        # assumes a spread of 0.1, which was printed as if measured (session 49); the
+        # card says so since session 50 (recall_sd_assumed), and this reads it there
+        if cal.spread_assumed_at(g):
+            unit = "image" if labelled is not None else "scene"
+            had = f"{n} {unit}{plural_s(n)}" if n is not None else f"fewer than 2 {unit}s"
+            said = (
+                f"sd {sd:.2f} assumed: {had} with 5 or more cars at this resolution, 2 are "
+                "needed to measure the scene-to-scene spread; marked so in the card"
+            )
+        else:
+            said = f"scene-to-scene sd {sd:.2f}"
         err_console.print(f"recall at {g:g} m: {r:.2f} ({said})")
+    if cal.sd_assumed:
+        err_console.print(
+            "note: where the spread is assumed, the 90 % interval of a count rests on a "
+            "guess, not a measurement: calibrate on more labelled images of 5 or more cars "
+            "at those resolutions to measure it",
+            highlight=False,
+        )
     bins = ", ".join(
         f"{a:.1f}-{b:.1f}: {p:.2f}"
         for a, b, p in zip(cal.score_edges, cal.score_edges[1:], cal.precision, strict=False)
@@ -360,7 +371,7 @@ def calibrate(
         ),
         "refine": refine_entry is not None,
         "recall": [
-            {"gsd": g, "recall": r, "sd": sd}
+            {"gsd": g, "recall": r, "sd": sd, "sd_assumed": cal.spread_assumed_at(g)}
             for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True)
         ],
         "precision_by_score": [

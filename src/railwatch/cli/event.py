@@ -12,7 +12,9 @@ from railwatch.cli._common import (
     check_record_id,
     confirm,
     console,
+    err_console,
     parse_day,
+    plural_s,
     print_json,
     print_table,
 )
@@ -82,6 +84,16 @@ def _event_dict(ev: Event) -> dict[str, Any]:
 def list_(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="Site name.")],
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            help="Only the N latest events, still by date; the list says how many more "
+            "there are (--json: on stderr).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the events of a site by date."""
@@ -93,13 +105,26 @@ def list_(
             {"id": e.id, "date": e.date.isoformat(), "label": e.label, "description": e.description}
             for e in repo.list_events(s, site)
         ]
+    matched = len(rows)
+    if limit is not None:  # the latest N, as `alerts --limit` (session 50)
+        rows = rows[-limit:]
+    left_out = matched - len(rows)
+    more = (
+        f"{left_out} earlier event{plural_s(left_out)} left out by --limit {limit} "
+        f"({matched} in all)"
+        if left_out
+        else ""
+    )
     if as_json:
         print_json(rows)
+        if more:  # the JSON stays a list, as without --limit; the note is for a person
+            err_console.print(f"note: {more}", highlight=False)
         return
     if not rows:
         console.print(f"No events at {escape(site)}: add one with `railwatch event add`.")
         return
-    table = Table(title=f"{site}: events")
+    what = f"the {len(rows)} latest of {matched} events" if left_out else "events"
+    table = Table(title=f"{site}: {what}")
     # the id and date never cut; a long word of a label (a URL) folds, never cut
     table.add_column("id", justify="right", no_wrap=True)
     table.add_column("date", no_wrap=True)
@@ -110,6 +135,8 @@ def list_(
             str(r["id"]), str(r["date"]), escape(str(r["label"])), escape(str(r["description"]))
         )
     print_table(table)
+    if more:
+        console.print(f"{more}: give a larger --limit, or none, to list them.", highlight=False)
 
 
 @app.command("edit")

@@ -17,7 +17,7 @@ from railwatch.cli._common import (
     print_json,
     progress_bar,
 )
-from railwatch.errors import InputError
+from railwatch.errors import InputError, some
 from railwatch.storage import Database
 
 GIS_FORMATS = ("gpkg", "geoparquet", "geojson", "csv")
@@ -407,8 +407,7 @@ def import_labels_cmd(
     summary = import_labels(src, fmt, target, site=site, gsd=gsd, verified=verified)
     if summary.without_gsd:
         # written (the YOLO-OBB layout trains as it is elsewhere), but said: train refuses it
-        shown = escape(", ".join(summary.without_gsd[:5]))
-        more = f" and {len(summary.without_gsd) - 5} more" if len(summary.without_gsd) > 5 else ""
+        shown = escape(some(summary.without_gsd, 5))
         from railwatch.detect.labels import EXPORT_MANIFEST
 
         where = (
@@ -418,7 +417,7 @@ def import_labels_cmd(
         )
         err_console.print(
             f"[bold yellow]warning:[/] {_images_have(len(summary.without_gsd))} no ground "
-            f"sample distance ({shown}{more}): their {fmt} labels carry none and "
+            f"sample distance ({shown}): their {fmt} labels carry none and "
             f"{escape(where)}, so railwatch train --labels cannot read "
             f"{escape(str(summary.out))}; import again with --gsd METRES (it is used only "
             "for images whose labels and export give none)",
@@ -455,12 +454,11 @@ def import_labels_cmd(
             highlight=False,
         )
     if summary.unlabelled:
-        shown = escape(", ".join(summary.unlabelled[:5]))
-        more = f" and {len(summary.unlabelled) - 5} more" if len(summary.unlabelled) > 5 else ""
+        shown = escape(some(summary.unlabelled, 5))
         err_console.print(
             f"[bold yellow]warning:[/] {_images_have(len(summary.unlabelled))} no label file "
             f"and {'was' if len(summary.unlabelled) == 1 else 'were'} left out "
-            f"({shown}{more}): give an image with no cars an empty label "
+            f"({shown}): give an image with no cars an empty label "
             "file to train on it",
             highlight=False,
         )

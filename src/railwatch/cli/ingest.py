@@ -24,6 +24,7 @@ from railwatch.cli._common import (
     print_json,
     progress_bar,
     radiometry_option,
+    state,
 )
 from railwatch.cli.site import open_db
 from railwatch.errors import ImageryError, InputError
@@ -154,7 +155,7 @@ def ingest(
     75 when another run holds the database or the only files were still being copied
     (nothing wrong yet: run it again later), 0 otherwise.
     """
-    from railwatch.ingest import SiteRemovedError, ingest_paths
+    from railwatch.ingest import TRANSIT_LOG_NAME, SiteRemovedError, ingest_paths
 
     rgb = parse_bands_option(bands)
     radio = parse_radiometry_option(radiometry)
@@ -222,6 +223,9 @@ def ingest(
             "--force-date needs --date: give the acquisition time to date every file with"
         )
     db = open_db(ctx)
+    # when each file still being copied in was first left so (session 50): one left
+    # for an hour without growing fails, with what to do, instead of waiting for ever
+    transit_log = state(ctx).settings().cache_dir / TRANSIT_LOG_NAME
     with progress_bar(transient=as_json) as bar:
         task = bar.add_task(f"Ingesting into {escape(site)}", total=None)
 
@@ -238,6 +242,7 @@ def ingest(
                 bands=rgb,
                 force_date=force_date,
                 radiometry=radio,
+                transit_log=transit_log,
             )
         except SiteRemovedError as exc:
             # --json: what the batch did before it stopped, "stopped" saying why, as a

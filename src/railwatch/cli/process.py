@@ -22,7 +22,7 @@ from railwatch.cli._common import (
     state,
 )
 from railwatch.cli.main import note_progress
-from railwatch.errors import InputError, NotFoundError, RailwatchError, plural
+from railwatch.errors import InputError, NotFoundError, RailwatchError, plural, some
 
 if TYPE_CHECKING:
     from railwatch.analysis.centrelines import SiteCheck
@@ -415,11 +415,10 @@ def _say_eight_bit(db: Database, results: list[ProcessSummary]) -> None:
             "read as linear radiance (the default) they are"
         )
         # the first ids only: a site of a visual product has hundreds (review, session 47)
-        shown = ", ".join(map(str, ids[:_RECOUNTS_SHOWN]))
-        more = f" and {n - _RECOUNTS_SHOWN} more" if n > _RECOUNTS_SHOWN else ""
+        shown = some([str(i) for i in ids], _RECOUNTS_SHOWN)
         err_console.print(
             f"hint: {plural(n, 'unusable scene')} of {escape(r.site)} "
-            f"({shown}{more}) {what} washed out and taken for snow or haze; "
+            f"({shown}) {what} washed out and taken for snow or haze; "
             f"ingest {'it' if one else 'them'} again with --radiometry display, then run "
             "process again (`railwatch scene show ID` gives the reasons).",
             highlight=False,

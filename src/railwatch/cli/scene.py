@@ -78,6 +78,16 @@ def list_(
         str | None,
         typer.Option("--status", help=f"Only scenes in this state: {', '.join(SCENE_STATUSES)}."),
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            help="Only the N newest scenes (after the other filters), still oldest first; "
+            "the list says how many more matched (--json: on stderr).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the scenes of a site in acquisition order, each acquired at its local time at
@@ -90,7 +100,16 @@ def list_(
         raise InputError(f"unknown status {status!r}: use one of {', '.join(SCENE_STATUSES)}")
     db = open_db(ctx)
     with db.session(readonly=True) as s:
-        scenes = repo.list_scenes(s, site, usable_only=usable_only, status=status)
+        if limit is None:
+            scenes = repo.list_scenes(s, site, usable_only=usable_only, status=status)
+            matched = len(scenes)
+        else:  # the newest N in SQL, and how many matched (as `alerts --limit`, session 50)
+            usable = True if usable_only else None
+            scenes, matched = repo.scene_page(s, site, status=status, usable=usable, limit=limit)
+            if matched > limit:
+                scenes, matched = repo.scene_page(
+                    s, site, status=status, usable=usable, limit=limit, offset=matched - limit
+                )
         row = repo.get_site(s, site)
         offset = site_utc_offset(row)
         tracks_given = row.tracks_wkb is not None
@@ -116,9 +135,18 @@ def list_(
             total = totals.get(d["id"])
             d["count"] = count_dict(total)
             d.update(review_marks(total, machine.get(d["id"]), sc))
+    left_out = matched - len(data)
+    more = (
+        f"{left_out} older scene{plural_s(left_out)} left out by --limit {limit} "
+        f"({matched} matched)"
+        if left_out
+        else ""
+    )
     if as_json:
         # the table names the site in its own words (_table)
         print_json([_site_named(d) for d in data])
+        if more:  # the JSON stays a list, as without --limit; the note is for a person
+            err_console.print(f"note: {more}", highlight=False)
         return
     if not data:
         console.print(
@@ -128,9 +156,12 @@ def list_(
             highlight=False,
         )
         return
-    print_table(
-        _table(site, data, [sc.acquired_at for sc in scenes], offset, tracks_given=tracks_given)
-    )
+    table = _table(site, data, [sc.acquired_at for sc in scenes], offset, tracks_given=tracks_given)
+    if left_out:
+        table.title = f"Scenes of {site}: the {len(data)} newest of {matched}"
+    print_table(table)
+    if more:
+        console.print(f"{more}: give a larger --limit, or none, to list them.", highlight=False)
 
 
 def _along_found_lines(d: dict[str, Any]) -> bool:

@@ -32,6 +32,7 @@ generic ``railcar``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
@@ -54,6 +55,10 @@ DEFAULT_SCORE_EDGES: tuple[float, ...] = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0
 #: Recall is never taken below this (a count would explode on a scene unlike the
 #: calibration set).
 MIN_RECALL = 0.25
+#: The scene-to-scene spread (sd) of recall a calibration assumes at a resolution with
+#: fewer than two scenes of 5 or more cars, where none can be measured; marked in the
+#: card (``recall_sd_assumed``, since 2026-12-07, session 50).
+ASSUMED_RECALL_SD = 0.1
 #: Draws of the Monte Carlo that gives the calibrated interval, and its seed (fixed: the
 #: same scores at the same resolution always give the same interval).
 INTERVAL_DRAWS = 4000
@@ -122,12 +127,21 @@ class Calibration:
     #: (None: never). Empty in calibrations made before; then ``class_threshold`` serves
     #: every class (:meth:`type_threshold`).
     class_thresholds: Mapping[str, float | None] = field(default_factory=dict)
+    #: Per resolution of :attr:`gsd`: whether its ``recall_sd`` is the assumed
+    #: :data:`ASSUMED_RECALL_SD`, not measured (fewer than two scenes of 5 or more cars
+    #: there). Empty in calibrations made before 2026-12-07 (session 50), whose cards
+    #: did not say so: unknown, read as measured.
+    recall_sd_assumed: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.score_edges) != len(self.precision) + 1 or not self.precision:
             raise InputError("calibration: score_edges must have one more entry than precision")
         if not (len(self.gsd) == len(self.recall) == len(self.recall_sd)) or not self.gsd:
             raise InputError("calibration: gsd, recall and recall_sd must have the same length")
+        if self.recall_sd_assumed and len(self.recall_sd_assumed) != len(self.gsd):
+            raise InputError(
+                "calibration: recall_sd_assumed must have one flag per gsd (or be absent)"
+            )
         if list(self.gsd) != sorted(self.gsd):
             raise InputError("calibration: gsd values must be increasing")
         values = (*self.precision, *self.recall, *self.class_precision)
@@ -161,6 +175,35 @@ class Calibration:
         edges = np.asarray(self.score_edges[1:-1])
         idx = np.searchsorted(edges, s, side="right")
         return np.asarray(self.precision, dtype=np.float64)[idx]
+
+    @property
+    def sd_assumed(self) -> bool:
+        """Whether the spread of recall is assumed at any of its resolutions."""
+        return any(self.recall_sd_assumed)
+
+    def spread_assumed_at(self, gsd: float) -> bool:
+        """Whether the scene-to-scene spread :meth:`recall_at` gives at ``gsd`` rests on
+        an assumed value: that of the nearest resolution on either side (beyond the
+        range, the end one) is assumed."""
+        if not self.recall_sd_assumed:
+            return False
+        i = bisect.bisect_left(self.gsd, gsd)
+        if i < len(self.gsd) and math.isclose(self.gsd[i], gsd):
+            return self.recall_sd_assumed[i]
+        near = {min(max(i - 1, 0), len(self.gsd) - 1), min(i, len(self.gsd) - 1)}
+        return any(self.recall_sd_assumed[j] for j in near)
+
+    def spread_note(self, gsd: float) -> str | None:
+        """What a count's interval at ``gsd`` should say of its spread when it is assumed
+        (None when measured, or not known): the interval then rests on a guess."""
+        if not self.spread_assumed_at(gsd):
+            return None
+        _, sd = self.recall_at(gsd)
+        return (
+            f"the interval at {gsd:g} m rests on an assumed scene-to-scene spread of recall "
+            f"(sd {sd:.2f}), not a measured one: the calibration had fewer than 2 scenes of "
+            "5 or more cars at that resolution; calibrate on more labelled images there"
+        )
 
     def recall_at(self, gsd: float) -> tuple[float, float]:
         """Average recall at ``gsd`` and its scene-to-scene standard deviation
@@ -211,6 +254,8 @@ class Calibration:
             "class_counts": list(self.class_counts),
             "class_threshold": self.class_threshold,
             "class_thresholds": dict(self.class_thresholds),
+            # only where some spread is assumed: a card of measured ones is as before
+            **({"recall_sd_assumed": list(self.recall_sd_assumed)} if self.sd_assumed else {}),
         }
 
     @classmethod
@@ -234,6 +279,7 @@ class Calibration:
                     str(k): None if v is None else float(v)
                     for k, v in dict(data.get("class_thresholds") or {}).items()
                 },
+                recall_sd_assumed=tuple(bool(v) for v in data.get("recall_sd_assumed") or ()),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(
@@ -326,14 +372,16 @@ def fit_calibration(
     tp = np.bincount(idx, weights=hits, minlength=k)
     prec = _monotone((tp + 1.0) / (n + 2.0), n + 2.0)
     gsds = sorted({round(s.gsd, 3) for s in samples})
-    recall, spread = [], []
+    recall, spread, assumed = [], [], []
     for g in gsds:
         group = [s for s in samples if round(s.gsd, 3) == g]
         truth = sum(s.n_truth for s in group)
         found = sum(sum(s.matched) for s in group)
         recall.append(found / truth if truth else 1.0)
         per_scene = [sum(s.matched) / s.n_truth for s in group if s.n_truth >= 5]
-        spread.append(float(np.std(per_scene, ddof=1)) if len(per_scene) > 1 else 0.1)
+        measured = len(per_scene) > 1
+        spread.append(float(np.std(per_scene, ddof=1)) if measured else ASSUMED_RECALL_SD)
+        assumed.append(not measured)
     conf = np.concatenate([np.asarray(s.class_conf, dtype=np.float64) for s in samples])
     chit = np.concatenate([np.asarray(s.class_hit, dtype=np.float64) for s in samples])
     cls_fields: dict[str, Any] = {}
@@ -364,6 +412,7 @@ def fit_calibration(
         recall_sd=tuple(spread),
         scenes=len(samples),
         source=source,
+        recall_sd_assumed=tuple(assumed) if any(assumed) else (),
         **cls_fields,
     )
 

@@ -103,6 +103,28 @@ _ALIASES: dict[str, str] = {
     "train car": "railcar",
     "freight car": "railcar",
     "train": "railcar",
+    # xView's rail family (2026-12-07, session 50: "Railway Vehicle" and "Cargo Car"
+    # were dropped as not railcars; "Passenger Car": :data:`RAIL_ONLY_IN_RAIL_MODELS`)
+    "railway vehicle": "railcar",
+    "railway vehicles": "railcar",
+    "rail vehicle": "railcar",
+    "rail vehicles": "railcar",
+    "railroad vehicle": "railcar",
+    "railroad vehicles": "railcar",
+}
+
+
+#: Words that name a railcar only before ``car`` or ``wagon`` (``Cargo Car``, xView's;
+#: ``passenger_wagon``, ``railway car``, ``goods wagons``): alone they name no railcar
+#: ("cargo" may be a ship's, "passenger" a person), so they are looked up only after a
+#: car word is dropped (:func:`railwatch_class`; session 50).
+_BEFORE_CAR_WORD: dict[str, str] = {
+    "cargo": "railcar",
+    "goods": "railcar",
+    "passenger": "railcar",
+    "railway": "railcar",
+    "railroad": "railcar",
+    "rail": "railcar",
 }
 
 
@@ -121,7 +143,8 @@ def railwatch_class(name: str) -> str | None:
     if found is None:
         for word in _CAR_WORDS:
             if key.endswith(word) and key != word.strip():
-                found = _class_of(key[: -len(word)].strip())
+                stem = key[: -len(word)].strip()
+                found = _class_of(stem) or _BEFORE_CAR_WORD.get(stem)
                 break
     return found
 
@@ -168,6 +191,15 @@ ROAD_CLASSES = frozenset(
 #: The names that mean a railcar in a railcar model but not in a general one.
 GENERAL_WORDS = frozenset({"car", "cars", "train", "trains"})
 
+#: Names that mean a railcar in a railcar model, and in a general one only where it also
+#: names rail vehicles (another class that maps to a railwatch class): xView's "Passenger
+#: Car" is a railway coach (its family: Railway Vehicle, Passenger Car, Cargo Car, Flat
+#: Car, Tank car, Locomotive; its automobiles are "Small Car" and "Passenger Vehicle"),
+#: but a road model's "passenger car" is an automobile (session 50).
+RAIL_ONLY_IN_RAIL_MODELS = frozenset(
+    {"passenger car", "passenger cars", "passenger wagon", "passenger wagons"}
+)
+
 
 def _key(name: str) -> str:
     return " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
@@ -195,10 +227,22 @@ def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
     80 names, which an Ultralytics export of a model built from its YAML carries, or a
     DOTA or xView model) a bare ``car`` is an automobile and a bare ``train`` a whole
     train, not a railcar: their boxes are dropped, and ``detect`` says so (2026-12-07,
-    session 49: they were counted as railcars)."""
+    session 49: they were counted as railcars). xView's rail family maps (Railway
+    Vehicle, Passenger Car and Cargo Car to ``railcar``, Flat Car, Tank car, Locomotive
+    to their types) while its "Small Car" stays dropped; a "passenger car" is a railcar
+    in a general model only beside such rail classes (:data:`RAIL_ONLY_IN_RAIL_MODELS`;
+    2026-12-07, session 50: xView's Passenger Car and Cargo Car were dropped)."""
     general = general_model(names)
+    keys = [_key(n) for n in names]
+    rail = not general or any(
+        k not in GENERAL_WORDS and k not in RAIL_ONLY_IN_RAIL_MODELS and railwatch_class(k)
+        for k in keys
+    )
     return tuple(
-        None if general and _key(n) in GENERAL_WORDS else railwatch_class(n) for n in names
+        None
+        if general and (k in GENERAL_WORDS or (k in RAIL_ONLY_IN_RAIL_MODELS and not rail))
+        else railwatch_class(n)
+        for n, k in zip(names, keys, strict=True)
     )
 
 

@@ -49,7 +49,7 @@ from shapely.geometry import (
 )
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.errors import ImageryError, NoOverlapError
+from railwatch.errors import ImageryError, NoOverlapError, some
 from railwatch.imagery import _geo
 from railwatch.imagery.dates import (
     date_from_tags,
@@ -456,6 +456,7 @@ def inspect_scene(
         _check_dtype(ds, name)
         band_scaling(ds, _data_bands(ds))  # broken scale metadata is refused here
         _check_tiff_blocks(ds, name, size)
+        _check_zero_tail(ds, path, name, size)
         crs = crs_text(ds.crs)
         gsd_x, gsd_y = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
         probe = _probe_valid(ds, path, name)
@@ -739,9 +740,7 @@ def vrt_sources_error(path: str | Path) -> ImageryError | None:
     missing = missing_vrt_sources(path)
     if not missing:
         return None
-    shown = ", ".join(str(m) for m in missing[:3]) + (
-        f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-    )
+    shown = some([str(m) for m in missing], 3)
     return ImageryError(
         f"{Path(path).name} is a VRT whose source file{'s' if len(missing) > 1 else ''} "
         f"{'are' if len(missing) > 1 else 'is'} missing ({shown}): put "
@@ -944,6 +943,103 @@ def _check_tiff_blocks(ds: Any, name: str, size: int) -> None:
                     f"{name} is corrupt or truncated (image data ends past the end of the "
                     f"{size}-byte file): re-download or re-export it"
                 )
+
+
+#: Compressions whose data never starts with zero bytes (a zlib or zstd header, a JPEG or
+#: WebP marker, a LERC signature, an LZW clear code): a block of them read as zeros was
+#: never written (:func:`_check_zero_tail`). Uncompressed and PackBits data may be zeros.
+_ZERO_INVALID = frozenset(
+    {"DEFLATE", "ADOBE_DEFLATE", "ZSTD", "LZMA", "JPEG", "WEBP", "LERC", "LERC_DEFLATE",
+     "LERC_ZSTD", "JXL", "LZW"}
+)  # fmt: skip
+#: Bytes read at the end of a TIFF, and at the start of its last blocks, by
+#: :func:`_check_zero_tail`.
+_TAIL_BYTES = 4096
+
+
+def _last_blocks(ds: Any) -> list[tuple[int, int]]:
+    """(offset, size) of the last block (by its row and column) of the first and last
+    band of each of a TIFF's images (full resolution and overviews), from its block
+    directory; GDAL writes each image's blocks in that order."""
+    out: list[tuple[int, int]] = []
+    levels: list[int | None] = [None, *range(len(ds.overviews(1)))]
+    for bidx in {1, ds.count}:
+        for ovr in levels:
+            where: dict[str, Any] = {"bidx": bidx, **({} if ovr is None else {"ovr": ovr})}
+
+            def item(key: str, where: dict[str, Any] = where) -> str | None:
+                return ds.get_tag_item(key, "TIFF", **where)
+
+            nbx = nby = 0
+            while item(f"BLOCK_OFFSET_{nbx}_0") is not None and nbx < 1_000_000:
+                nbx += 1
+            while item(f"BLOCK_OFFSET_0_{nby}") is not None and nby < 1_000_000:
+                nby += 1
+            if not nbx or not nby:
+                continue
+            off = item(f"BLOCK_OFFSET_{nbx - 1}_{nby - 1}")
+            cnt = item(f"BLOCK_SIZE_{nbx - 1}_{nby - 1}")
+            if off and cnt and int(off) > 0 and int(cnt) > 0:
+                out.append((int(off), int(cnt)))
+    return out
+
+
+#: Most zero bytes :func:`_zero_run` counts (16 MiB).
+_ZERO_RUN_CAP = 1 << 24
+
+
+def _zero_run(fh: Any, size: int, cap: int = _ZERO_RUN_CAP) -> int:
+    """How many bytes at the end of the open file ``fh`` (of ``size`` bytes) are zeros,
+    read backwards in 64 KiB steps up to ``cap`` (the count stops there)."""
+    run = 0
+    while run < min(size, cap):
+        n = min(65536, size - run)
+        fh.seek(size - run - n)
+        chunk = fh.read(n)
+        stripped = chunk.rstrip(b"\0")
+        run += n - len(stripped)
+        if stripped:
+            break
+    return run
+
+
+def _check_zero_tail(ds: Any, path: Path, name: str, size: int) -> None:
+    """Refuse a compressed TIFF whose last bytes are zeros where its block directory
+    places image data: a copy that reserves the file's full size before it writes (some
+    transfer tools, a download manager, ``fallocate``) and has not finished, or a damaged
+    file. Its header and overviews read well, so it was ingested as if whole and failed
+    at ``process`` (2026-12-07, session 50: a COG copied to 30% was ingested). Cheap:
+    the file's last :data:`_TAIL_BYTES` bytes, and only where they are all zeros the
+    end of each image's last block. Uncompressed (and PackBits) data may be zeros:
+    such a file is not judged here."""
+    if ds.driver != "GTiff" or size <= 0:
+        return
+    compression = str(ds.tags(ns="IMAGE_STRUCTURE").get("COMPRESSION", "")).upper()
+    if compression not in _ZERO_INVALID:
+        return
+    zero = 0
+    try:
+        with path.open("rb") as fh:
+            fh.seek(max(0, size - _TAIL_BYTES))
+            if any(fh.read(_TAIL_BYTES)):
+                return
+            for off, cnt in sorted(_last_blocks(ds), key=sum, reverse=True):
+                end = min(off + cnt, size)
+                fh.seek(max(off, end - 64))
+                last = fh.read(end - max(off, end - 64))
+                if last and not any(last):
+                    zero = _zero_run(fh, size)
+                    break
+    except (OSError, RasterioError, ValueError):
+        return  # the reads that follow say what is wrong
+    if zero:
+        bytes_ = f"{zero:,} bytes" if zero < _ZERO_RUN_CAP else f"{zero:,} bytes or more"
+        raise CorruptImageError(
+            f"{name} is corrupt or truncated (its last {bytes_} are zeros where it "
+            f"places {compression.lower()}-compressed image data: a copy that reserved the "
+            "file's full size and has not finished writing, or a damaged file): "
+            "re-download or re-export it"
+        )
 
 
 def crs_text(crs: Any) -> str:

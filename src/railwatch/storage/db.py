@@ -29,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, S
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from railwatch.errors import ConfigError, MissingDependencyError, StorageError
+from railwatch.errors import ConfigError, MissingDependencyError, StorageError, some
 
 if TYPE_CHECKING:
     from railwatch.settings import Settings
@@ -735,10 +735,9 @@ def _refuse_foreign_sqlite(path: Path, url: str, *, create: bool) -> None:
     if taken:
         raise StorageError(foreign_tables_message(url, taken, version_table=False))
     if not create:
-        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
         raise StorageError(
             f"cannot open database {url}: {path} is a SQLite database but not a railwatch "
-            f"one (it has table(s) {shown}, and no railwatch schema version, table "
+            f"one (it has table(s) {some(tables, 5)}, and no railwatch schema version, table "
             "alembic_version), and was left as it is: give the URL of a railwatch database "
             "(--db URL, or RAILWATCH_DB), or a new file name with `railwatch site add` to "
             "start one"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from railwatch.errors import StorageError
+from railwatch.errors import StorageError, some
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -159,8 +159,7 @@ def other_application_message(
     undone ("it was left as it is", "nothing was backed up"); ``advice``: what to do
     instead (by default, to give railwatch a database of its own)."""
     names = sorted(set(tables) - {VERSION_TABLE})
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    has = f", and its tables are {shown}" if names else ""
+    has = f", and its tables are {some(names, 5)}" if names else ""
     return (
         f"database {url} is not a railwatch database but another application's, which uses "
         f"Alembic too: its schema version table {VERSION_TABLE} holds revision {revision!r}"

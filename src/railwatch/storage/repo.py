@@ -2344,16 +2344,54 @@ def _rose(before: str, now: str) -> bool:
     )
 
 
+def _substance(kind: str, said: Mapping[str, Any]) -> dict[str, Any]:
+    """What an alert of ``kind`` says that an acknowledgement covers, from ``said`` (its
+    :data:`_READ_FIELDS`, and ``metrics``): those fields; of a silence (a "quality"
+    alert whose metrics hold its ``gap_days``, as a silence's do), its severity, count,
+    image and metrics but those that tally the images within it
+    (:data:`SILENCE_TALLY_METRICS`), in place of its explanation, which names them.
+    An acknowledged ongoing silence was marked changed since
+    acknowledged whenever a later image failed processing, waited for it or was
+    unusable, though the silence was the same (until 2026-12-07, session 50); it still is
+    when it ends, grows past twice the expected gap (reopened) or moves."""
+    from railwatch.analysis.types import SILENCE_TALLY_METRICS
+
+    metrics = said.get("metrics")
+    if kind != "quality" or not isinstance(metrics, Mapping) or "gap_days" not in metrics:
+        return {k: said.get(k) for k in _READ_FIELDS}
+    out = {k: said.get(k) for k in _READ_FIELDS if k != "explanation"}
+    out["metrics"] = {
+        k: v
+        for k, v in metrics.items()
+        if k not in SILENCE_TALLY_METRICS and k != CHANGED_SINCE_ACK
+    }
+    return out
+
+
 def _ack_mark(row: Alert, fields: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
     """What ``row``'s ``metrics[CHANGED_SINCE_ACK]`` becomes when it is given ``fields``:
-    what was acknowledged, while the alert says something else (None otherwise)."""
+    what was acknowledged, while the alert says something else (None otherwise; what
+    counts: :func:`_substance`). A silence's mark also holds its ``metrics`` as
+    acknowledged, tallies aside (a mark made before session 50 has none: its
+    explanation is compared)."""
     if row.ack_at is None and not row.acknowledged:
         return None  # never acknowledged
     mark = (row.metrics or {}).get(CHANGED_SINCE_ACK)
     if not isinstance(mark, dict):  # as acknowledged until now: the row's own fields
+        said = {k: getattr(row, k) for k in _READ_FIELDS}
+        said["metrics"] = row.metrics
+        acked = _substance(row.kind, said)
+        if acked == _substance(row.kind, fields):
+            return None  # says what was acknowledged (a silence's tallies aside)
         mark = {k: getattr(row, k) for k in _READ_FIELDS}
+        if "metrics" in acked:
+            mark["metrics"] = acked["metrics"]
         mark["changed_at"] = now.isoformat()
-    if all(mark.get(k) == fields[k] for k in _READ_FIELDS):
+        return mark
+    if "metrics" in mark:
+        if _substance(row.kind, mark) == _substance(row.kind, fields):
+            return None  # says again what was acknowledged
+    elif all(mark.get(k) == fields[k] for k in _READ_FIELDS):
         return None  # says again what was acknowledged
     return mark
 
@@ -2475,13 +2513,15 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
                 continue
             updated += 1
             said = {k: getattr(row, k) for k in _READ_FIELDS}
+            said["metrics"] = row.metrics
+            moved = _substance(row.kind, said) != _substance(a.kind, fields)
             mark = _ack_mark(row, fields, now)
             if mark is not None:
                 fields["metrics"] = {**fields["metrics"], CHANGED_SINCE_ACK: mark}
             if row.acknowledged and _rose(row.severity, a.severity):
                 row.acknowledged = False  # ack_at and ack_note stay: what was checked
                 reopened += 1
-            elif row.acknowledged and any(said[k] != fields[k] for k in _READ_FIELDS):
+            elif row.acknowledged and moved:
                 changed += mark is not None
             for k, v in fields.items():
                 setattr(row, k, v)

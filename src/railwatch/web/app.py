@@ -211,7 +211,15 @@ def create_app(
     def api_docs() -> HTMLResponse:
         return HTMLResponse(render_api_docs(app.openapi()))
 
-    @app.get("/api/health", tags=["meta"], summary="Liveness", response_model=schemas.Health)
+    # its errors declared as every other route's (2026-12-07, session 50: it declared
+    # none, though a POST gets a 405 problem as any route's wrong method does)
+    @app.get(
+        "/api/health",
+        tags=["meta"],
+        summary="Liveness",
+        response_model=schemas.Health,
+        responses=PROBLEM_RESPONSES,
+    )
     def health() -> dict[str, str]:
         """``{"status": "ok"}`` and the version."""
         return {"status": "ok", "version": __version__}
