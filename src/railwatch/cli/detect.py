@@ -352,7 +352,7 @@ def say_not_railcars(detector: Any) -> None:
         + f": {escape(shown)}. "
         + (
             f"{escape(some([repr(n) for n in general], 4))} "
-            + (" is not taken as a railcar" if len(general) == 1 else " are not taken as railcars")
+            + ("is not taken as a railcar" if len(general) == 1 else "are not taken as railcars")
             + ": in a model that also has road vehicles or people, "
             "'car' is an automobile and 'train' a whole train. "
             if general
@@ -373,10 +373,13 @@ def _say_uncalibrated(summaries: list[dict[str, Any]], detector: Any) -> None:
     counted car by car is the uncalibrated one of
     :func:`railwatch.counting.count_interval`, not a measured 90 % (2026-12-07, session
     46: the table said "total (90 %)" of such weights without a word)."""
-    if getattr(detector, "calibration", False) is not None:
-        return  # calibrated, or a backend without calibrations
+    calibration = getattr(detector, "calibration", False)
     if not any(s.get("method") == "objects" for s in summaries):
         return
+    if calibration is not None:
+        if calibration is not False:  # calibrated: say where its spread is assumed
+            _say_spread_assumed(summaries, calibration)
+        return  # (False: a backend without calibrations)
     weights = getattr(detector, "weights", None)
     name = str(weights) if weights is not None else "the detector's weights"
     err_console.print(
@@ -387,6 +390,22 @@ def _say_uncalibrated(summaries: list[dict[str, Any]], detector: Any) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _say_spread_assumed(summaries: list[dict[str, Any]], calibration: Any) -> None:
+    """On stderr, once per resolution counted car by car: that the calibration's
+    scene-to-scene spread of recall there is assumed, not measured
+    (:meth:`Calibration.spread_note`; cards of ``calibrate --labels`` on few scenes,
+    session 50), so the interval rests on a guess."""
+    said: set[float] = set()
+    for s in summaries:
+        gsd = s.get("gsd")
+        if s.get("method") != "objects" or not isinstance(gsd, int | float) or gsd in said:
+            continue
+        said.add(gsd)
+        note = calibration.spread_note(float(gsd))
+        if note:
+            err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def _read_along(summaries: list[dict[str, Any]], tracks: str) -> tuple[str, int]:

@@ -671,8 +671,13 @@ class DefaultDetector:
 
                 if not path.is_file():
                     if path.name.endswith(INT8_SUFFIX):
-                        fp32 = path.with_name(path.name[: -len(INT8_SUFFIX)] + ".onnx")
-                        hint = f"run `railwatch quantize {fp32}` or use the fp32 weights"
+                        # the weights the card belongs to: a card copied under another
+                        # name names the INT8 file of the original (session 50: the hint
+                        # named a railwatch_default.onnx that was not there)
+                        hint = (
+                            f"run `railwatch quantize {self.weights}` or use the fp32 "
+                            "weights (--detector default-fp32:PATH)"
+                        )
                     elif self._given and path.is_dir():
                         hint = "it is a folder: give the weights' .onnx file in it"
                     elif self._given:

@@ -1,0 +1,88 @@
+"""Small fixes of session 50 (2026-12-07) found while reviewing the helpers' work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+def test_detect_says_when_the_interval_rests_on_an_assumed_spread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`calibrate --labels` marks an assumed spread of recall in the card (session 50),
+    but `railwatch detect` printed the count's interval with weights so calibrated
+    without a word: it now says, once per resolution, that the interval rests on a
+    guess."""
+    from railwatch.cli.main import main
+    from test_walk_byom_s49 import DETECT_MEMBERS, _fc, _geotiff, _weights, _write
+
+    folder = tmp_path / "L"
+    image = _geotiff(folder / "a.tif")  # one image of 6 cars: no spread can be measured
+    _write(folder / "a.detections.geojson", _fc(6, source="a.tif", **DETECT_MEMBERS))
+    weights = _weights(tmp_path)
+    assert main(["calibrate", str(weights), "--labels", str(folder), "--json"]) == 0
+    card = json.loads(weights.with_suffix(".json").read_text())
+    assert card["calibration"]["recall_sd_assumed"] == [True]
+    other = _geotiff(tmp_path / "b.tif")
+    capsys.readouterr()
+    out = tmp_path / "o"
+    spec = f"default-fp32:{weights}"
+    assert main(["detect", str(image), str(other), "--detector", spec, "--out-dir", str(out)]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    note = "the interval at 0.5 m rests on an assumed scene-to-scene spread of recall"
+    assert said.count(note) == 1, said  # two images at one resolution: said once
+
+
+def test_detect_with_the_shipped_weights_says_nothing_of_a_spread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from railwatch.cli.main import main
+    from test_walk_byom_s49 import _geotiff
+
+    image = _geotiff(tmp_path / "a.tif")
+    capsys.readouterr()
+    assert main(["detect", str(image), "--out-dir", str(tmp_path / "o")]) == 0
+    assert "assumed scene-to-scene spread" not in capsys.readouterr().err
+
+
+def test_the_general_models_note_has_single_spaces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The note on a general model's dropped 'car' read "'car'  is not taken as a
+    railcar" (two spaces); the tests collapsed whitespace and did not see it."""
+    from railwatch.cli import detect as cli_detect
+    from railwatch.cli.main import main
+    from test_walk_byom_s49 import _const_model, _geotiff
+
+    model = _const_model(tmp_path / "m.onnx", [("output0", (1, 8, 84))])
+    image = _geotiff(tmp_path / "a.tif", 64)
+    width = cli_detect.err_console.width
+    cli_detect.err_console.width = 10_000  # one line: no wrap to hide a double space
+    try:
+        capsys.readouterr()
+        spec = f"onnx:{model}?classes=car,truck,railcar"
+        assert main(["detect", str(image), "--detector", spec, "--out-dir", str(tmp_path)]) == 0
+    finally:
+        cli_detect.err_console.width = width
+    err = capsys.readouterr().err
+    assert "'car' is not taken as a railcar" in err, err
+
+
+def test_a_missing_int8_file_names_the_weights_to_quantize(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Weights copied with their card under another name (w.onnx, w.json) keep the
+    card's INT8 entry of the original: the error told to quantize a
+    railwatch_default.onnx that is not there, not the weights given."""
+    from railwatch.cli.main import main
+    from test_walk_byom_s49 import _geotiff, _weights
+
+    weights = _weights(tmp_path)
+    image = _geotiff(tmp_path / "a.tif")
+    capsys.readouterr()
+    spec = f"default:{weights}"
+    assert main(["detect", str(image), "--detector", spec, "--out-dir", str(tmp_path)]) == 1
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"run `railwatch quantize {weights}` or use the fp32 weights" in said, said
