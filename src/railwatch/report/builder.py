@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.types import whole_car_bounds
 from railwatch.detect.base import Detection
-from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
+from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason, plural, some
 from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
 from railwatch.export.paths import check_output, site_images
 from railwatch.export.redact import hide_paths
@@ -70,7 +71,7 @@ from railwatch.report.model import (
     may_get_images,
     method_words,
 )
-from railwatch.report.style import class_order
+from railwatch.report.style import car_equivalent_m, class_order
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection as DetectionModel
 
@@ -357,10 +358,12 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
     gsd = f"GSD {row.gsd:.2f} m"
     if shown_gsd > row.gsd * 1.05:
         gsd += f" (shown at {shown_gsd:.2f} m)"
+    length = row.method == "length" and row.counted
     count = (
         fmt_scene_count(row)
         if row.presence
         else f"count {fmt_count(row.total, row.low, row.high, row.method)}"
+        + (" car equivalents" if length else "")
     )
     if row.reviewed:
         count += f" ({reviewed_words(row)})"
@@ -369,7 +372,11 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
         count += f" · {cls} {'unknown' if of_cls is None else f'{of_cls:g}'}"
     if row.covered is not None and (row.method or "objects") == "objects":
         count += f" · covered {row.covered}"
-    if row.method and row.method != "objects":
+    if length:
+        # the unit and the rule in words: "count 65.5 [38.3–126.7] · method length" named
+        # neither (2026-12-07, session 50)
+        count += f" · occupied track length / {car_equivalent_m():g} m"
+    elif row.method and row.method != "objects":
         count += f" · method {row.method}"
     lines = (
         f"{row.sensor or 'unknown sensor'} · {gsd}",
@@ -889,27 +896,51 @@ def no_image_note(
     )
 
 
+def _method_line() -> dict[str, str]:
+    """What each count method's numbers are, for the method section's "count methods"."""
+    return {
+        "objects": method_words("objects"),
+        "length": f"{method_words('length')}, length / {car_equivalent_m():g} m",
+        "presence": "whether a long train is present, at 10 m and coarser (no count)",
+        "manual": method_words("manual"),
+    }
+
+
 def _method(
     rows: Sequence[SceneRow], alert_settings: object, usable_threshold: float
 ) -> tuple[tuple[str, str], ...]:
+    line_of = _method_line()
     detectors = sorted(
         {f"{r.detector} {r.detector_version or ''}".strip() for r in rows if r.detector}
     )
-    methods = sorted({r.method for r in rows if r.counted and r.method})
+    made = Counter(r.method for r in rows if r.counted and r.method)
+    # each method in words, with how many images it counted: "length, objects" named
+    # neither what a number is nor how it was made (2026-12-07, session 50)
+    methods = [f"{m}: {line_of.get(m, m)} ({plural(n, 'image')})" for m, n in sorted(made.items())]
     sensors = sorted({r.sensor for r in rows if r.sensor})
     dump = getattr(alert_settings, "model_dump", None)
     thresholds = dump() if callable(dump) else {}
     get = thresholds.get
+    seasonal = get("seasonal_min_years")
+    years = (
+        "a year"
+        if seasonal == 1
+        else f"{seasonal:g} years"
+        if isinstance(seasonal, int | float)
+        else "enough years"
+    )
     out = [
         ("detector", ", ".join(detectors) or "not recorded"),
-        ("count methods", ", ".join(methods) or "none"),
+        ("count methods", "; ".join(methods) or "none"),
         ("images", f"{len(rows)} ({', '.join(sensors) or 'sensor unknown'})"),
         ("usable image", f"clear fraction of the site >= {usable_threshold:g}"),
         (
             "baseline",
             f"median/MAD of the previous {get('baseline_window_days', '?')} days "
             f"(at least {get('baseline_min_points', '?')} images; after a raised shift, "
-            "the new level's), as the alerts judged; band = centre ± 2 robust spreads",
+            f"the new level's; times the month's seasonal factor once the site has {years} "
+            "of images), as the alerts judged; "
+            "band = centre ± 2 robust spreads",
         ),
         ("record", f"maximum of the previous {get('record_years', '?')} years"),
         ("alert thresholds", ", ".join(f"{k}={v}" for k, v in thresholds.items())),
@@ -1057,9 +1088,7 @@ def stale_alerts_note(
     parts = []
     for words, names in (("new", new), ("changed", changed), ("no longer raised", ended)):
         if names:
-            listed = ", ".join(names[:STALE_NAMED])
-            more = f" and {len(names) - STALE_NAMED} more" if len(names) > STALE_NAMED else ""
-            parts.append(f"{len(names)} {words} ({listed}{more})")
+            parts.append(f"{len(names)} {words} ({some(names, STALE_NAMED)})")
     since = ""
     last = max((a.updated_at for a in stored.values()), default=None)
     if last is not None:

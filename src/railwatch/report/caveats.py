@@ -12,6 +12,7 @@ from types import EllipsisType
 
 from railwatch.counting import name_site
 from railwatch.detect.base import GENERIC_CLASS
+from railwatch.errors import some
 from railwatch.imagery.inspect import LOW_SUN_DEG, is_low_sun
 from railwatch.report.format import fmt_num
 from railwatch.report.model import Evidence, SceneRow, latest_car_image, may_get_images
@@ -229,12 +230,11 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
     if not rows:
         return None
     rows.sort(key=lambda r: r.when)
-    days = ", ".join(f"{r.day} ({r.sun_elevation:.1f}°)" for r in rows[:5])
-    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    days = some([f"{r.day} ({r.sun_elevation:.1f}°)" for r in rows], 5)
     n = len(rows)
     which = "1 count comes from an image" if n == 1 else f"{n} counts come from images"
     return (
-        f"{which} taken with the sun below {LOW_SUN_DEG:g}° ({days}{more}): "
+        f"{which} taken with the sun below {LOW_SUN_DEG:g}° ({days}): "
         "cars then cast long shadows, dark strips of a car's size beside them, which the "
         "detector may count as cars. On test drawings it had never seen, those with the sun "
         f"at 15-35° were counted {LOW_SUN_NET} high in all and each {LOW_SUN_MAPE} off either "

@@ -25,7 +25,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.container import Container
 from matplotlib.figure import Figure
-from matplotlib.legend_handler import HandlerPatch
+from matplotlib.legend_handler import HandlerLine2D, HandlerPatch
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator, NullLocator
 from matplotlib.transforms import Bbox
@@ -800,7 +801,27 @@ def _legend_patch(legend_handle: Rectangle, bars: StackedBars) -> None:
 
 #: The legend's handler of :class:`StackedBars`: a patch like a bar's (the handler
 #: matplotlib gives a ``BarContainer``, from its first bar).
-BAR_HANDLERS = {StackedBars: HandlerPatch(update_func=_legend_patch)}
+BAR_HANDLERS: dict[type, Any] = {StackedBars: HandlerPatch(update_func=_legend_patch)}
+
+#: The largest marker (points) a legend entry draws: a row of the chart's legend is about
+#: 10 points high (7-point text), and the 15-point ring of an alert reached into the row
+#: under it, where with "no count for long (alert)" below it the two read as one red pin
+#: (2026-12-07, session 50). The chart keeps its marks' sizes.
+LEGEND_MARKER_MAX = 8.0
+
+
+def _legend_line(legend_handle: Line2D, orig_handle: Line2D) -> None:
+    legend_handle.update_from(orig_handle)
+    if legend_handle.get_markersize() > LEGEND_MARKER_MAX:
+        legend_handle.set_markersize(LEGEND_MARKER_MAX)
+
+
+#: The chart legend's handlers: the stacked bars' patches, and markers no larger than
+#: :data:`LEGEND_MARKER_MAX`.
+LEGEND_HANDLERS: dict[type, Any] = {
+    **BAR_HANDLERS,
+    Line2D: HandlerLine2D(update_func=_legend_line),
+}
 
 
 def stacked_bars(
@@ -1256,7 +1277,7 @@ def _draw_timeseries(
             fontsize=7 * grow,
             ncols=2,
             frameon=False,
-            handler_map=BAR_HANDLERS,
+            handler_map=LEGEND_HANDLERS,
         )
         # one column where two would not fit the width, the figure taller by the rows
         # added (2026-12-07, session 46: "no usable image for long (alert)" beside
@@ -1274,7 +1295,7 @@ def _draw_timeseries(
                 fontsize=7 * grow,
                 ncols=1,
                 frameon=False,
-                handler_map=BAR_HANDLERS,
+                handler_map=LEGEND_HANDLERS,
             )
     elif handles:
         # above the axes, right of the title: inside them it covered the first years' data;
@@ -1295,7 +1316,7 @@ def _draw_timeseries(
                 # arrow; 0.2 until 2026-12-06, session 38: an ongoing silence, the newest
                 # mark, stood on the legend's "count (interval)")
                 borderaxespad=LEGEND_AXES_PAD,
-                handler_map=BAR_HANDLERS,
+                handler_map=LEGEND_HANDLERS,
             )
             if legend.get_window_extent().width <= ax.bbox.x1 - LEGEND_EDGE_PX:
                 break

@@ -162,12 +162,32 @@ def north_vector(chip: ChipImage) -> tuple[float, float]:
     return (d_col / norm, d_row / norm)
 
 
-def _rgba(chip: ChipImage) -> np.ndarray:
+#: The colours of a chip's picture in the PDF (:func:`draw_chip`'s ``palette``).
+PDF_COLOURS = 256
+
+
+def palette_rgb(img: np.ndarray, colours: int = PDF_COLOURS) -> np.ndarray:
+    """``img`` (rows × columns × 3, uint8) in at most ``colours`` colours (Pillow's fast
+    octree, no dithering), which a PDF stores as one byte a pixel: matplotlib writes an
+    image of 256 colours or fewer indexed, and the demo's chips then take about a third of
+    their RGB bytes. The octree keeps small saturated patches (car and container colours),
+    which median cut gave grey (2026-12-07, session 50)."""
+    from PIL import Image
+
+    quantised = Image.fromarray(np.ascontiguousarray(img)).quantize(
+        colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    return np.asarray(quantised.convert("RGB"), dtype=np.uint8)
+
+
+def _rgba(chip: ChipImage, *, palette: bool = False) -> np.ndarray:
     r0, r1, c0, c1 = chip.window
     img = np.asarray(chip.image[r0:r1, c0:c1])
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
     img = img[:, :, :3].astype(np.uint8)
+    if palette:
+        img = palette_rgb(img)
     alpha = np.full(img.shape[:2], 255, dtype=np.uint8)
     if chip.valid is not None:
         alpha[~np.asarray(chip.valid[r0:r1, c0:c1], dtype=bool)] = 0
@@ -232,21 +252,29 @@ def outline_scale(ax: Axes, chip: ChipImage) -> float:
     return width / OUTLINE_PT
 
 
-def draw_chip(ax: Axes, chip: ChipImage, *, fit_outlines: bool = False) -> None:
+def draw_chip(
+    ax: Axes, chip: ChipImage, *, fit_outlines: bool = False, palette: bool = False
+) -> None:
     """Draw one chip into ``ax``: image, site outline, detections, scale bar, north arrow
     (its title and caption as written: :func:`~railwatch.report.charts.plain_text`).
     ``fit_outlines`` thins the cars' outlines to the size the chip is drawn at
     (:func:`outline_scale`), for vector output that a reader zooms into (the PDF); a
     picture of fixed pixels (the HTML's JPEG) keeps them at :data:`OUTLINE_PT`, where
-    thinner lines fade into the image."""
+    thinner lines fade into the image. ``palette`` draws the picture in
+    :data:`PDF_COLOURS` colours (:func:`palette_rgb`), which the PDF stores at a third of
+    the bytes, so that it can hold the chip at its own pixels."""
     with plain_text():
-        _draw_chip(ax, chip, fit_outlines=fit_outlines)
+        _draw_chip(ax, chip, fit_outlines=fit_outlines, palette=palette)
 
 
-def _draw_chip(ax: Axes, chip: ChipImage, *, fit_outlines: bool = False) -> None:
+def _draw_chip(
+    ax: Axes, chip: ChipImage, *, fit_outlines: bool = False, palette: bool = False
+) -> None:
     r0, r1, c0, c1 = chip.window
     ax.set_facecolor(NODATA_COLOUR)
-    ax.imshow(_rgba(chip), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1)
+    ax.imshow(
+        _rgba(chip, palette=palette), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1
+    )
     for ring in outline_rings(chip):  # each yard of the site, and any hole
         xs, ys = zip(*ring, strict=True)
         ax.plot(xs, ys, color="white", linewidth=1.0, linestyle=_OUTLINE_DASHES, zorder=2)

@@ -9,6 +9,7 @@ method. Needs nothing beyond matplotlib (no browser, no system library).
 from __future__ import annotations
 
 import functools
+import math
 import re
 import textwrap
 from collections.abc import Callable, Collection, Sequence
@@ -17,6 +18,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
@@ -26,6 +28,7 @@ from matplotlib.text import Annotation, Text
 
 from railwatch import __version__
 from railwatch.detect.base import series_label
+from railwatch.errors import plural
 from railwatch.report.charts import (
     PLAIN_TEXT,
     beyond_axis_words,
@@ -310,10 +313,13 @@ def chart_caption(data: ReportData) -> str:
             "cyan diamonds: an analyst's count (scene review), the detector's count it "
             "replaced a grey cross"
         )
+    # seasonal: the demo's band stood at 0-46 around 17 in August 2023, above the 5-year
+    # record of 15, under a caption that read as a plain median (2026-12-07, session 50)
+    seasonal = "as the alerts judged each image, times the month's seasonal factor"
     if "band" in marks:
-        parts.append("grey band: robust baseline")
+        parts.append(f"grey band: robust baseline ({seasonal}; ± 2 spreads)")
     elif "median" in marks:
-        parts.append("grey line: robust baseline")
+        parts.append(f"grey line: robust baseline ({seasonal})")
     if "record" in marks:
         parts.append(
             "dashed purple: trailing record (within a rise of records, the record before "
@@ -387,7 +393,8 @@ def _first_page(data: ReportData) -> Figure:
         (
             "Alerts in period",
             f"{len(data.alerts)}"
-            + (f" (+{data.repeats} class repeats, not listed)" if data.repeats else "")
+            # "+1 class repeat" (it read "+1 class repeats"; session 50)
+            + (f" (+{plural(data.repeats, 'class repeat')}, not listed)" if data.repeats else "")
             + (f", {words}" if (words := acknowledged_words(data)) else ""),
         ),
     ]
@@ -514,7 +521,7 @@ def _evidence_page(
             ax.set_anchor("N")
             chip_axes.append(ax)
             # thin outlines: at about 5 inches for 800 m a car is 1.5 pt wide
-            draw_chip(ax, chip, fit_outlines=True)
+            draw_chip(ax, chip, fit_outlines=True, palette=True)
         legend = draw_legend(
             fig,
             [d for c in chips for d in c.detections],
@@ -630,7 +637,7 @@ def _lone_page(data: ReportData, foot: _AlertList | None = None) -> Figure:
     if chip is not None:
         ax = fig.add_axes((0.05, 0.2 + lift, 0.9, 0.58 - lift))
         ax.set_anchor("N")  # under the words above it, as an alert's images (session 39)
-        draw_chip(ax, chip, fit_outlines=True)
+        draw_chip(ax, chip, fit_outlines=True, palette=True)
         legend = draw_legend(
             fig,
             chip.detections,
@@ -1256,6 +1263,34 @@ def _pdf_rc() -> dict[str, Any]:
     return {"pdf.fonttype": 3, **PLAIN_TEXT, **font_rc()}
 
 
+#: The resolution (dots per inch) at which a page's pictures are stored without chips:
+#: matplotlib's default, at which every page was stored until 2026-12-07 (session 50).
+PAGE_DPI = 100.0
+#: The most a page with chips is stored at (a chip drawn very small).
+CHIP_DPI_MAX = 600.0
+
+
+def page_dpi(fig: Figure) -> float:
+    """The resolution to store ``fig``'s page at: where it draws chips, that at which each
+    is stored at its own pixels (the largest a chip of the page needs, its columns over its
+    width on the page, at most :data:`CHIP_DPI_MAX`), else :data:`PAGE_DPI`. matplotlib
+    stores a PDF's images resampled to the page's resolution: at its default 100 dpi a
+    chip of 1,400 columns (0.65 m) drawn 5.2 inches wide was stored 515 pixels wide, at
+    1.6 m a pixel, where its caption said "shown at 0.65 m": cars 2 pixels wide, the gaps
+    between them gone, in print and zoomed in alike (2026-12-07, session 50). The chips'
+    pictures are drawn in 256 colours (``chips.draw_chip(palette=True)``), stored indexed,
+    so the demo's PDF is about as large as before."""
+    need = PAGE_DPI
+    for ax in fig.axes:
+        for image in ax.get_images():
+            columns = image.get_array().shape[1]  # type: ignore[union-attr]
+            ax.apply_aspect()
+            width_in = ax.get_position().width * fig.get_figwidth()
+            if columns and width_in > 0:
+                need = max(need, columns / width_in)
+    return min(math.ceil(need), CHIP_DPI_MAX)
+
+
 #: The steps :func:`write_pdf` tells its ``on_step`` of (``builder.StepCallback``).
 STEP_LAYOUT = "laying out the PDF"
 STEP_PAGES = "writing the PDF's pages"
@@ -1301,7 +1336,8 @@ def write_pdf(
         if on_step is not None:
             on_step(STEP_LAYOUT, 1, 1)
         for n, fig in enumerate(pages, 1):
-            with layout_quiet():
+            # the page's pictures stored at its resolution (page_dpi; session 50)
+            with layout_quiet(), matplotlib.rc_context({"savefig.dpi": page_dpi(fig)}):
                 pdf.savefig(fig)
             if on_step is not None:
                 on_step(STEP_PAGES, n, len(pages))
