@@ -469,6 +469,36 @@ class CountSeries(_Out):
     model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
 
 
+class BaselinePoint(_Out):
+    """The baseline and trailing record at one counted image (from earlier images only)."""
+
+    when: str = Field(json_schema_extra=_TIME)
+    day: str = Field(json_schema_extra=_DAY)
+    centre: Number | None = Field(description="The baseline's centre the image was judged with.")
+    low: Number | None = Field(description="The bottom of the baseline's band.")
+    high: Number | None = Field(description="The top of the baseline's band.")
+    record: Number | None = Field(
+        description="The trailing record a record alert at this image compares with "
+        "(within a run of records, the record before the run began)."
+    )
+
+
+class BaselineTrack(_Out):
+    """``GET /api/sites/{site}/baseline``: the site total's baseline and trailing record."""
+
+    site: str
+    class_: str = Field(alias="class", description="`all`: the site total.")
+    method: str | None = Field(
+        description="The counting method the track follows (`objects`, `length`): the one "
+        "with the most counted images; null with none."
+    )
+    record_years: Number = Field(description="The years the trailing record looks back.")
+    local_zone: str
+    items: list[BaselinePoint]
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
+
 # ------------------------------------------------------------------ GeoJSON answers
 # The bodies of /detections, /occupied and /cars are written by their routes (json.dumps
 # of the FeatureCollection, application/geo+json); these models only declare them

@@ -248,3 +248,58 @@ def site_counts(
         "offset": offset,
     }
     return Response(json.dumps(body), media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/sites/{site}/baseline",
+    summary="Baseline and trailing record of a site's total",
+    response_model=schemas.BaselineTrack,
+)
+def site_baseline(site: SiteName, db: DB) -> dict[str, Any]:
+    """What the report's chart draws under the site total's counts: at each counted image
+    of the site's main counting method (the one with the most counted images), the
+    baseline the alert rules judged it with (``centre``, and ``low`` to ``high``, its
+    band; null where they judged none, e.g. a new level after a raised shift with too few
+    images yet) and ``record``, the trailing record a record alert there compares with
+    (over the last ``record_years``; within a run of records, the record before the run
+    began, as the alerts' texts say it). Counts made another way (3 m car equivalents
+    beside cars seen one by one) have none: they are judged against their own history.
+    Each point is computed from the images before it only. The dashboard's chart draws
+    the record (2026-12-07, session 50: it drew neither, so nothing on the page showed
+    the five years' record that the 2023 counts were judged against)."""
+    from railwatch.analysis.settings import AlertSettings
+    from railwatch.report.data import baseline_track, scene_rows
+
+    cfg = AlertSettings()  # as the analysis and the report judge (RAILWATCH_ALERT_* too)
+    with read_session(db) as s:
+        site_row = repo.get_site(s, site)
+        name = site_row.name
+        days = SiteDays()
+        zone = days.zone(site_row)
+        rows = scene_rows(s, site_row)
+        track = baseline_track(rows, cfg)
+        items = [
+            {
+                "when": b.when.isoformat(),
+                "day": days.day(site_row, b.when),
+                "centre": b.centre,
+                "low": b.low,
+                "high": b.high,
+                "record": b.record_line,
+            }
+            for b in track
+        ]
+    by_method: dict[str, int] = {}
+    for r in rows:
+        if r.counted and r.method != "presence":
+            by_method[r.method or "objects"] = by_method.get(r.method or "objects", 0) + 1
+    # the method baseline_track follows (report.data: the most counted images)
+    method = max(sorted(by_method), key=lambda m: by_method[m]) if by_method else None
+    return {
+        "site": name,
+        "class": "all",
+        "method": method,
+        "record_years": cfg.record_years,
+        "local_zone": zone,
+        "items": items,
+    }

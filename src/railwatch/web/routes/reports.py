@@ -101,6 +101,27 @@ class ReportIn(BaseModel):
         return self.until if self.until is not None else self.date_to
 
 
+#: The member of a report's metadata file that names the database it was made from (a
+#: hash of its URL, password hidden): kept in the file, never in an answer.
+DATABASE = "database"
+
+
+def _database_mark(db: Any) -> str:
+    """The mark of the database ``db`` in its reports' metadata: the first 16 hex digits
+    of the SHA-256 of its URL (password hidden). The report folder is the cache's
+    (``RAILWATCH_CACHE_DIR/reports``), which servers of other databases share: until
+    2026-12-07 (session 50) a site's list gave the reports of every database with a site
+    of that name (the demo's "tumangang" listed those of other demo databases)."""
+    import hashlib
+
+    return hashlib.sha256(str(db.safe_url).encode()).hexdigest()[:16]
+
+
+def _public(meta: dict[str, Any]) -> dict[str, Any]:
+    """A report's metadata as answered: without its database's mark."""
+    return {k: v for k, v in meta.items() if k != DATABASE}
+
+
 def _root(request: Request) -> FsPath:
     root = request.app.state.report_dir
     if not isinstance(root, FsPath):  # pragma: no cover - set by create_app
@@ -214,7 +235,7 @@ def create_report(
         # session 49: "check --since/--until", "Run `railwatch analyze SITE`")
         "warnings": [api_words(w) for w in warnings],
     }
-    (folder / META).write_text(json.dumps(meta), encoding="utf-8")
+    (folder / META).write_text(json.dumps({**meta, DATABASE: _database_mark(db)}), encoding="utf-8")
     response.headers["Location"] = f"/api/reports/{report_id}"
     return meta
 
@@ -237,11 +258,14 @@ def list_reports(
         LookupName,
     ] = None,
 ) -> dict[str, Any]:
-    """Generated reports, newest first."""
+    """Generated reports, newest first: those of this server's database (and those
+    written before 2026-12-07, session 50, which do not say which database they are of;
+    the report folder is shared by the servers of one cache folder)."""
     if site is not None:  # an unknown site is a 404, as for /api/alerts?site=
         with read_session(db) as s:
             site = repo.get_site(s, site).name
     root = _root(request)
+    mark = _database_mark(db)
     metas = []
     if root.is_dir():
         for folder in root.iterdir():
@@ -250,8 +274,10 @@ def list_reports(
                     meta = _meta(folder)
                 except NotFoundError:
                     continue
+                if meta.get(DATABASE, mark) != mark:
+                    continue  # another database's
                 if site is None or meta.get("site") == site:
-                    metas.append(meta)
+                    metas.append(_public(meta))
     metas.sort(key=lambda m: str(m.get("created_at", "")), reverse=True)
     return paginate(request, response, window(metas, page), len(metas), page).envelope()
 
@@ -265,7 +291,7 @@ def list_reports(
 )
 def get_report(report_id: ReportId, request: Request) -> dict[str, Any]:
     """A report's metadata and download links."""
-    return _meta(_root(request) / report_id)
+    return _public(_meta(_root(request) / report_id))
 
 
 @router.get(

@@ -51,10 +51,13 @@ const RWChart = (() => {
   /** Rows of event labels at the top of the plot, at most. */
   const EVENT_LABEL_ROWS = 2;
 
-  function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null } = {}) {
+  function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null, record = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
     const dayOf = (p) => p.day || p.when.slice(0, 10);
+    // `record`: {items, years, method} of GET /api/sites/{site}/baseline, or null
+    const recordYears = record && record.years;
+    const recordOf = record && record.method === "length" ? "car equivalents (3 m)" : "cars counted one by one";
     const taken = (p) => ` · image taken ${p.when.slice(0, 10)} ${p.when.slice(11, 16)} UTC` +
       (p.day ? ` (${p.day} at the site${zone ? `, ${zone} nominal` : ""})` : "");
     // at least 280 px: a 320 px phone gives the chart 296 (320 made its page scroll
@@ -126,11 +129,26 @@ const RWChart = (() => {
     for (const ts of silenceTimes) { t0 = Math.min(t0, ts); t1 = Math.max(t1, ts); }
     if (t1 - t0 < 864e5 * 60 && !points.length) { t0 -= 864e5 * 30; t1 += 864e5 * 30; }
     if (t1 === t0) { t0 -= 864e5; t1 += 864e5; }
-    const ymax = Math.max(1, ...points.map((p) => (p.high ?? p.count ?? 0))) * 1.12;
+    // the trailing record a record alert compares with, at each counted image of the
+    // site total's main method (GET /api/sites/{site}/baseline; `record`: its items), as
+    // the report's chart draws it (2026-12-07, session 50: not drawn, nothing on the page
+    // showed the five years' record the 2023 counts were judged against)
+    const recs = ((record && record.items) || []).filter((b) => typeof b.record === "number" && Number.isFinite(Date.parse(b.when)))
+      .sort((a, b) => Date.parse(a.when) - Date.parse(b.when));
+    // scaled to the counts and the record, not to the intervals, as the report's chart
+    // (2026-12-07, session 50: to the intervals' tops, the demo's axis ran to 391 for
+    // counts of at most 230, and its five years under 20 cars lay flat on the zero line);
+    // a bar that runs higher is cut at the top of the plot, its interval in its details
+    const ytop = Math.max(1, ...points.map((p) => p.count ?? 0), ...recs.map((b) => b.record));
+    const ymax = ytop * 1.12;
+    // a bar is cut a little over the highest count, under the event labels' rows
+    const cut = ytop * 1.04;
     const x = (v) => m.l + ((v - t0) / (t1 - t0)) * (W - m.l - m.r);
     const y = (v) => H - m.b - (v / ymax) * (H - m.t - m.b);
     // axes and grid
-    const step = Math.max(1, Math.ceil(ymax / 5 / 5) * 5 >= 5 ? Math.ceil(ymax / 5 / 5) * 5 : Math.ceil(ymax / 5));
+    // a whole 1, 2 or 5 × 10^k, five or six lines (session 50: steps of 55 or 65 cars)
+    const step = Math.max(1, [1, 2, 5].map((k) => k * 10 ** Math.floor(Math.log10(ymax / 6)))
+      .concat([10 ** (Math.floor(Math.log10(ymax / 6)) + 1)]).find((v) => v >= ymax / 6));
     for (let v = 0; v <= ymax; v += step) {
       svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }));
       svg.append(s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, v));
@@ -219,11 +237,23 @@ const RWChart = (() => {
         offAxis.map((e) => `${e.date} ${e.label} (${dayNoon(e.date) < t0 ? "before" : "after"} the images shown)`).join("; ");
       host.append(note);
     }
+    if (recs.length && points.length) {
+      // a step: each image's record held until the next image's (drawn from the first
+      // image judged against one)
+      const d = recs.map((b, i) => {
+        const x0 = x(Date.parse(b.when)), yv = y(b.record);
+        const x1 = i + 1 < recs.length ? x(Date.parse(recs[i + 1].when)) : x0;
+        return `${i ? "L" : "M"}${x0},${yv} L${x1},${yv}`;
+      }).join(" ");
+      // said in the key under the chart (a title on it would be the mouse's alone)
+      svg.append(s("path", { d, class: "record", "aria-hidden": "true" }));
+    }
     const usable = points.filter((p) => p.usable && p.count !== null);
     // interval band as whiskers, then the line
     for (const p of usable) {
       if (p.low !== null && p.high !== null && p.high > p.low)
-        svg.append(s("line", { x1: x(t(p)), x2: x(t(p)), y1: y(p.low), y2: y(p.high), class: "whisker" }));
+        svg.append(s("line", { x1: x(t(p)), x2: x(t(p)), y1: y(Math.min(p.low, cut)), y2: y(Math.min(p.high, cut)),
+          class: "whisker" + (p.high > cut ? " whisker-cut" : "") }));
     }
     // the line joins the counts of consecutive usable images only: an unusable image
     // between two counts is a gap in it, missing data (2026-12-06, session 35: the line
@@ -407,13 +437,17 @@ const RWChart = (() => {
     // line or a ▼ told the eye nothing at a glance)
     const drawn = (sel) => svg.querySelector(sel) !== null;
     const KEY = [
-      [".pt:not(.pt-presence):not(.pt-unusable):not(.pt-untold)", "key-count", "●", "count, its interval as a bar"],
+      [".pt:not(.pt-presence):not(.pt-unusable):not(.pt-untold)", "key-count", "●",
+        "count, its interval as a bar" + (drawn(".whisker-cut") ? " (cut at the top where it runs higher: its numbers in the point's details)" : "")],
       [".pt-length", "key-length", "○", "car equivalents (occupied track length)"],
       [".pt-alert", "key-alert", "●", "alert (high, medium or low)"],
       [".pt-alert-info", "key-info", "●", "info alert only"],
       [".pt-reviewed", "key-reviewed", "●", "analyst's count (larger, dark ring)"],
       [".pt-unusable", "key-unusable", "×", "unusable image: not counted (a gap in the line)"],
       [".pt-untold", "key-untold", "·", "counted by a method that cannot tell this class"],
+      ["path.record", "key-record", "╌", `trailing record${recordYears ? ` (${recordYears} years)` : ""} of the ${recordOf}` +
+        (recs.length ? `, ${Math.round(recs[recs.length - 1].record * 10) / 10} at the latest` : "") +
+        ": what a record alert compares with (during a run of records, the record before it)"],
       ["line.event", "key-event", "┆", "event"],
       [".silence", drawn(".silence:not(.silence-info)") ? "key-silence" : "key-info", "▼", "silence (no count for too long: no usable image, or none able to count cars)"],
     ].filter(([sel]) => drawn(sel));

@@ -104,7 +104,13 @@
     counts: early(all(`/api/sites/${enc}/counts?class=all`, 10000)),
     classes: early(api(`/api/sites/${enc}/counts?limit=1`)),
     toReview: early(api(`/api/sites/${enc}/to-review?limit=${TO_REVIEW}`)),
+    // the site total's trailing record, drawn on its chart (session 50); an older server
+    // without it draws none
+    baseline: null,
   };
+  /** Ask for the site total's baseline and record again (a review or removal changes them). */
+  const askBaseline = () => { pending.baseline = early(api(`/api/sites/${enc}/baseline`).catch(() => null)); };
+  askBaseline();
   let scenes, events;
   try {
     [scenes, events] = await Promise.all([pending.scenes, pending.events]);
@@ -206,11 +212,26 @@
   }
 
   const list = $("scenes");
-  list.replaceChildren(...scenes.map((sc, i) => el("li", {},
+  // one Tab stop, the entry of the image shown (a roving tabindex, as the chart's): ↑ / ↓
+  // (← / →) open the image before / after, PageUp / PageDown ten, Home / End the first /
+  // last, the focus following (2026-12-07, session 50: each entry was a tab stop, 223 Tab
+  // presses past the demo's images to reach the alerts)
+  list.setAttribute("aria-label", "images of the site (↑ / ↓ step through them)");
+  list.replaceChildren(...scenes.map((sc) => el("li", {},
     el("button", {
-      type: "button", class: `scene ${sc.status}${isReviewed(sc) ? " reviewed" : ""}`,
-      dataset: { date: localDay(sc, "acquired_at"), scene: sc.id }, title: sceneTitle(sc), onclick: () => select(i),
+      type: "button", class: `scene ${sc.status}${isReviewed(sc) ? " reviewed" : ""}`, tabindex: "-1",
+      dataset: { date: localDay(sc, "acquired_at"), scene: sc.id }, title: sceneTitle(sc),
+      // by the scene, not its place: a removal moves the images after it up the list
+      onclick: () => select(scenes.indexOf(sc)),
     }, el("span", { class: "d" }, localDay(sc, "acquired_at")), el("span", { class: "c" }, sceneLabel(sc))))));
+  list.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || !(e.target instanceof Element) || !e.target.closest("button.scene")) return;
+    const to = { ArrowUp: state.index - 1, ArrowDown: state.index + 1, PageUp: state.index - 10,
+      PageDown: state.index + 10, Home: 0, End: scenes.length - 1 }[e.key];
+    if (to === undefined) return; // ← / →: the page's own keys (below), the focus following
+    e.preventDefault(); // not the list's own scrolling
+    select(Math.max(0, Math.min(scenes.length - 1, to)));
+  });
   $("slider").max = Math.max(0, scenes.length - 1);
   // a drag of the slider is one step back in the history, not one per image it passed:
   // its first image makes the entry, the next ones replace it until it is let go
@@ -362,8 +383,15 @@
     $("slider").value = i;
     // what the slider is at, read out (a screen reader said "120"): the image's day and count
     $("slider").setAttribute("aria-valuetext", `${localDay(sc, "acquired_at")}: ${sceneLabel(sc)}`);
-    for (const b of list.querySelectorAll("button.scene")) b.classList.toggle("active", Number(b.dataset.scene) === sc.id);
-    showIn(list, list.querySelector(`button[data-scene="${sc.id}"]`));
+    const inList = list.contains(document.activeElement);
+    for (const b of list.querySelectorAll("button.scene")) {
+      const on = Number(b.dataset.scene) === sc.id;
+      b.classList.toggle("active", on);
+      b.tabIndex = on ? 0 : -1; // the list's one Tab stop
+    }
+    const entry = list.querySelector(`button[data-scene="${sc.id}"]`);
+    showIn(list, entry);
+    if (inList && entry) entry.focus({ preventScroll: true }); // stepped from the list: it keeps the focus
     if (state.chart) state.chart.select(sc.id);
     markAlerts(sc);
     if (how === "replace" || (how === "push" && location.hash !== `#${sc.id}`)) {
@@ -713,6 +741,7 @@
           `It replaced your count (${reviewWords(replaced)}): give it again after removing the declaration.`));
       }
     }
+    askBaseline();
     await Promise.all([loadChart(state.cls), loadToReview()]);
     // for tests and scripts: the scene and the analyst's total now ("none" once removed,
     // "unusable" when declared so)
@@ -785,6 +814,7 @@
       state.alerts = await all(`/api/sites/${enc}/alerts`);
       renderAlerts();
     } catch (err) { /* the chart and the panel below say a failure to read the site */ }
+    askBaseline();
     await Promise.all([loadChart(state.cls), loadToReview(), shown]);
     document.body.dataset.sceneRemoved = String(gone.deleted); // for tests and scripts
   }
@@ -805,6 +835,9 @@
   /** Draw the chart of ``cls``; a failure is said in its place (it was an unhandled
    * rejection: the old chart stayed, with no word). */
   async function loadChart(cls, asked = null) {
+    // the series the chart shows, as a file (2026-12-07, session 50: the page offered no
+    // download of it; the CSV is the API's, every image of the class in one file)
+    $("counts-csv").setAttribute("href", `/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}&format=csv`);
     let counts;
     try {
       counts = await (asked || all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000));
@@ -823,8 +856,10 @@
     $("chart-title").textContent = byLength
       ? "Railcars per image (3 m images: car equivalents from track length)"
       : "Railcars per image";
+    const baseline = cls === "all" ? await pending.baseline : null;
     state.chart = RWChart.draw($("chart"), counts, {
       events: state.events, alerts: state.alerts.filter((a) => a.cls === cls), zone: site.local_zone,
+      record: baseline ? { items: baseline.items, years: baseline.record_years, method: baseline.method } : null,
       // a silence's mark (no image to open): outline its alert in the panel, in view, and
       // move the focus to it, so that a screen reader reads it (session 32: the outline
       // alone told a keyboard user nothing)
@@ -982,7 +1017,7 @@
     });
     const shownOpen = open.filter((a) => a.cls === state.cls);
     const listed = state.alerts.filter((a) => a.cls === state.cls).length;
-    const here = el("p", { class: "open-shown muted" }, `Listed below: ${className(state.cls)}, ${listed} alert${listed === 1 ? "" : "s"}` +
+    const here = el("p", { class: "open-shown muted" }, `Listed below, most severe first: ${className(state.cls)}, ${listed} alert${listed === 1 ? "" : "s"}` +
       (listed ? `; open: ${shownOpen.length ? severityWords(bySeverity(shownOpen)) : "none"}` : ""));
     box.replaceChildren(head, el("p", { class: "open-classes" }, el("span", { class: "muted" }, "Open by class: "), ...buttons.flatMap((b) => [b, " "])), here);
   }
@@ -991,8 +1026,12 @@
     const box = $("alerts");
     renderOpen();
     if (!state.alerts.length) { box.replaceChildren(el("p", { class: "muted" }, "No alerts.")); return; }
-    // the alerts of the class shown in the chart (the site total by default)
-    const shown = state.alerts.filter((a) => a.cls === state.cls);
+    // the alerts of the class shown in the chart (the site total by default), the most
+    // severe first, newest first within a severity (the API's order; a stable sort):
+    // 2026-12-07, session 50, newest first alone, the demo's panel opened on an info
+    // record of 2024-06-17 and its 2023 high records were nine info alerts further down
+    const rank = (a) => { const i = SEVERITIES.indexOf(a.severity); return i < 0 ? SEVERITIES.length : i; };
+    const shown = state.alerts.filter((a) => a.cls === state.cls).sort((x, y) => rank(x) - rank(y));
     const others = state.alerts.length - shown.length;
     // (with a class chosen, the site total's alerts are among the others: "on single
     // classes" was wrong there)
@@ -1063,6 +1102,121 @@
     }), ...(hidden ? [hidden] : []));
   }
 
+  /** The site's events (the chart's dashed lines), and a form that adds one (POST
+   * /api/sites/{site}/events): it is drawn on the chart at once, and the alerts name it
+   * once the site is analysed again, which the button under it asks for (POST
+   * /api/sites/{site}/analyze, as `railwatch analyze SITE`). 2026-12-07, session 50: an
+   * event (the summit) could be added with the API or the CLI only, and the page could
+   * not have the site analysed. Not on a read-only server. */
+  function renderEvents() {
+    const box = $("events");
+    const listed = state.events.length
+      ? el("ul", { class: "event-list" }, ...state.events.map((e) =>
+        el("li", { dataset: { event: e.id } }, el("span", { class: "d" }, e.date), " ", e.label)))
+      : el("p", { class: "muted events-none" }, "No events: add the dated events the counts may answer to (a summit, a sanction, a flood).");
+    if (auth.state && auth.state.writes === "disabled") { box.replaceChildren(listed); return; }
+    const date = el("input", { type: "date", id: "event-date", required: true, "aria-label": "event date (a day at the site)" });
+    const label = el("input", { type: "text", id: "event-label", required: true, maxlength: 200,
+      placeholder: "event (e.g. summit)", "aria-label": "event label" });
+    const add = el("button", { type: "submit", id: "event-add" }, "Add event");
+    const msg = el("p", { id: "event-msg", class: "review-msg event-msg", role: "status" });
+    const form = el("form", { id: "event-form", class: "event-form", onsubmit: async (e) => {
+      e.preventDefault();
+      add.disabled = true;
+      msg.replaceChildren();
+      let ev;
+      try {
+        ev = await api(`/api/sites/${enc}/events`, { method: "POST", body: { date: date.value, label: label.value.trim() } });
+      } catch (err) {
+        msg.textContent = err.status === 401 ? "sign in with the API token first (top right)" : err.message;
+        add.disabled = false;
+        return;
+      }
+      state.events = [...state.events, ev].sort((a, b) => a.date.localeCompare(b.date) || a.id - b.id);
+      renderEvents();
+  loadReports();
+      await loadChart(state.cls);
+      $("event-msg").replaceChildren(`Added ${ev.date} ${ev.label}: drawn on the chart. The alerts name an event once the site is analysed again. `,
+        analyzeButton());
+    } }, date, label, add);
+    box.replaceChildren(listed, form, msg);
+  }
+
+  /** The button that analyses the site again (its alerts judged as of today), then shows
+   * its alerts, chart and images to check as they are now, and what changed. */
+  function analyzeButton() {
+    const button = el("button", { type: "button", id: "event-analyze" }, "Analyse the site now");
+    button.addEventListener("click", async () => {
+      const msg = $("event-msg");
+      button.disabled = true;
+      let r;
+      try {
+        r = await api(`/api/sites/${enc}/analyze`, { method: "POST" });
+      } catch (err) {
+        msg.append(el("span", { class: "error" }, " " + (err.status === 401 ? "sign in with the API token first (top right)" : err.message)));
+        button.disabled = false;
+        return;
+      }
+      try {
+        state.alerts = await all(`/api/sites/${enc}/alerts`);
+        renderAlerts();
+      } catch (_) { /* the panels below say a failure to read the site */ }
+      askBaseline();
+      await Promise.all([loadChart(state.cls), loadToReview()]);
+      msg.replaceChildren(`Analysed as of today: ${r.alerts} alert${r.alerts === 1 ? "" : "s"} ` +
+        `(${r.created} new, ${r.updated} changed, ${r.removed} removed, ${r.unchanged} unchanged)` +
+        (r.reopened ? `, ${r.reopened} acknowledged raised again` : "") + ".");
+    });
+    return button;
+  }
+
+  /** How many of the site's reports the page lists (the newest). */
+  const REPORTS = 5;
+
+  /** The site's reports made on this server (GET /api/reports?site=), newest first, each
+   * a download of its HTML (and PDF), and a button that makes one of the whole history
+   * now (POST /api/sites/{site}/reports: tens of seconds for a few hundred images), with
+   * the warnings the API gives (stored alerts the stored results would change: analyse
+   * first). 2026-12-07, session 50: the page offered no report, to make or to read. Not
+   * the button on a read-only server. */
+  async function loadReports(said = null) {
+    const box = $("reports");
+    let page;
+    try {
+      page = await api(`/api/reports?site=${enc}&limit=${REPORTS}`);
+    } catch (err) {
+      box.replaceChildren(el("p", { class: "error reports-error" }, "Cannot list the reports: " + err.message));
+      return;
+    }
+    const period = (r) => (r.since || r.until ? `${r.since || "the first image"} to ${r.until || "the last"}` : "whole history");
+    const listed = page.items.length
+      ? el("ul", { class: "report-list" }, ...page.items.map((r) => el("li", { dataset: { report: r.id } },
+        el("span", { class: "d tip", tabindex: "0", title: siteDayTitle("made", r.created_at, site.local_zone) },
+          siteDay(r.created_at, site.local_zone)), ` ${period(r)}: `,
+        ...r.formats.flatMap((f, i) => [i ? " · " : "", el("a", { href: r.links[f], download: "", class: `report-${f}` }, `Download ${f.toUpperCase()}`)]))))
+      : el("p", { class: "muted reports-none" }, "No report of this site made on this server yet.");
+    const more = page.total > page.items.length
+      ? el("p", { class: "muted" }, `and ${page.total - page.items.length} older (GET /api/reports?site=${site.name})`) : null;
+    if (auth.state && auth.state.writes === "disabled") { box.replaceChildren(listed, ...(more ? [more] : [])); return; }
+    const msg = el("p", { id: "report-msg", class: "review-msg report-msg", role: "status" }, ...(said || []));
+    const make = el("button", { type: "button", id: "report-make" }, "Make a report (HTML)");
+    make.addEventListener("click", async () => {
+      make.disabled = true;
+      msg.textContent = `making the report of ${scenes.length} image${scenes.length === 1 ? "" : "s"} (tens of seconds for a few hundred)…`;
+      let r;
+      try {
+        r = await api(`/api/sites/${enc}/reports`, { method: "POST", body: {} });
+      } catch (err) {
+        msg.textContent = err.status === 401 ? "sign in with the API token first (top right)" : err.message;
+        make.disabled = false;
+        return;
+      }
+      await loadReports([`Made the report of ${siteDay(r.created_at, site.local_zone)}: download it above.`,
+        ...(r.warnings || []).map((w) => el("span", { class: "warn report-warning" }, " " + w))]);
+    });
+    box.replaceChildren(listed, ...(more ? [more] : []), make, msg);
+  }
+
   /** Mark the alerts of the selected image and bring the first into view. */
   function markAlerts(sc) {
     let first = null;
@@ -1087,6 +1241,8 @@
   }
   $("cls").replaceChildren(...classes.map((c) => el("option", { value: c }, c)));
   renderOpen(); // its class buttons, now that the classes can be chosen
+  renderEvents();
+  loadReports();
   $("cls").addEventListener("change", (e) => {
     state.cls = e.target.value;
     renderAlerts();
