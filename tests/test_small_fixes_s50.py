@@ -86,3 +86,36 @@ def test_a_missing_int8_file_names_the_weights_to_quantize(
     assert main(["detect", str(image), "--detector", spec, "--out-dir", str(tmp_path)]) == 1
     said = " ".join(capsys.readouterr().err.split())
     assert f"run `railwatch quantize {weights}` or use the fp32 weights" in said, said
+
+
+def test_an_unusable_coarse_scenes_causes_leave_out_how_it_is_counted(tmp_path: Path) -> None:
+    """The dashboard listed "resolution 3.0 m: cars are not separable, counts come from
+    occupied track length" among a cloudy 3 m image's reasons for being unusable (the
+    report and the export had left it out since session 48): the API's quality gives
+    ``causes`` beside ``reasons``, and the page shows the causes."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from railwatch.settings import Settings
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import Database, repo
+    from railwatch.web.app import create_app
+    from report_db import SITE_UTM, FakeQuality, add_ingested_scene, to_wgs84
+
+    note = "resolution 3.0 m: cars are not separable, counts come from occupied track length"
+    db = Database(f"sqlite:///{tmp_path}/c.db")
+    with db.session() as s:
+        repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        scene = add_ingested_scene(s, "yard", datetime(2024, 6, 28, 2, tzinfo=UTC), 3.0, 1)
+        quality = FakeQuality(0.1, usable=False, reasons=("cloud covers 90 % of the site", note))
+        repo.record_scene_result(s, scene.id, quality, [], None, "test", "1")
+        scene_id = int(scene.id)
+    client = TestClient(create_app(Settings(db=db.url, cache_dir=tmp_path / "c"), db))
+    got = client.get(f"/api/scenes/{scene_id}").json()["quality"]
+    assert got["reasons"] == ["cloud covers 90 % of the site", note]
+    assert got["causes"] == ["cloud covers 90 % of the site"]
+    assert client.get(f"/api/scenes/{scene_id}/quality").json()["causes"] == got["causes"]
+    db.dispose()
+    js = Path(__file__).parents[1] / "src/railwatch/web/static/js/site.js"
+    assert "quality.reasons" not in js.read_text() and "q.reasons" not in js.read_text()

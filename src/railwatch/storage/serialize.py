@@ -241,12 +241,24 @@ def scene_dict(scene: Scene, *, footprint: bool = False) -> dict[str, Any]:
             "snow_fraction": scene.snow_fraction,
             "nodata_fraction": scene.nodata_fraction,
             "reasons": list(scene.reasons),
+            # why an unusable scene is unusable: its reasons less the notes of how its
+            # resolution is counted (the dashboard listed "resolution 3.0 m: cars are not
+            # separable ..." among a cloudy 3 m image's reasons; session 50)
+            "causes": _causes(scene.reasons),
             "source": scene.quality_source,
         },
     }
     if footprint:
         out["footprint"] = geojson_geometry(scene.footprint)
     return out
+
+
+def _causes(reasons: Iterable[str]) -> list[str]:
+    """:func:`railwatch.imagery.quality.causes`, imported when first needed (the imagery
+    package costs about 0.15 s of start-up to commands that list no scene)."""
+    from railwatch.imagery.quality import causes
+
+    return causes(list(reasons))
 
 
 def event_dict(event: Event) -> dict[str, Any]:

@@ -263,7 +263,14 @@ class Quality(_Out):
     haze_fraction: Number | None
     snow_fraction: Number | None
     nodata_fraction: Number | None
-    reasons: list[str]
+    reasons: list[str] = Field(
+        description="what the quality check found, the notes of how a coarse resolution "
+        "is counted included"
+    )
+    causes: list[str] = Field(
+        description="why an unusable scene is unusable: ``reasons`` less the notes of how "
+        "its resolution is counted (occupied track length, long trains only)"
+    )
     source: str | None
 
 

@@ -194,7 +194,7 @@
   /** A scene's entry in the list: its title says why it is unusable, or the image and,
    * for an analyst's count, the detector's beside it (on hover). */
   function sceneTitle(sc) {
-    const reason = needsTracks(sc) ? needsTracksText() : (sc.quality.reasons || []).join("; ");
+    const reason = needsTracks(sc) ? needsTracksText() : (sc.quality.causes || []).join("; ");
     const base = reason || `${sc.sensor || "image"}, ${sc.gsd} m`;
     // what its day is (the day's own title, inside the button: the keyboard never reached
     // it; session 32)
@@ -334,7 +334,7 @@
           el("span", { class: "reviewed-mark" }, "✓ analyst's count"), ` (${detectorText(sc)}, ${sc.count.method})`)
         : sc.status === "processed" && sc.count
         ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtInterval(sc.count.total, sc.count.low, sc.count.high, sc.count.method)}, ${sc.count.method})`
-        : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; "))
+        : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.causes || []).join("; "))
         : needsTracks(sc) ? el("span", { class: "warn needs-tracks" }, needsTracksText()) : sc.status,
       ...(foundLines(sc) ? [" · ", el("span", { class: "warn found-lines" }, foundLinesText())] : []),
       " · clear ", pct(q.clear_fraction),
