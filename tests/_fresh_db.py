@@ -17,11 +17,15 @@ code, once. The copy is linked into place as the product links its new file: whe
 file is there by then, it is kept.
 
 Everything else is made the product's way: ``Database(url, migrate=False)``,
-``upgrade(url, REVISION)``, ``make_engine`` alone, a PostgreSQL database, a subprocess
+``upgrade(url, REVISION)``, ``make_engine`` alone, a subprocess
 (``railwatch ...``, ``_cli_proc``), and every database of a module that names one of
 :data:`REAL_CREATION`'s words (migrations, revisions, empty or cut-short files, links,
 backups and restores). ``RAILWATCH_TEST_REAL_CREATION=1`` makes every one the product's
-way (to compare, or to rule the template out)."""
+way (to compare, or to rule the template out).
+
+A PostgreSQL database of conftest's ``postgres_url`` is a copy of one migrated once per
+test process, likewise, except in the modules :func:`pg_from_template` turns down
+(session 50; the end of this file)."""
 
 from __future__ import annotations
 
@@ -139,3 +143,69 @@ def remove_template() -> None:
     """Remove the template's folder (at the end of the test process)."""
     if _folder is not None:
         shutil.rmtree(_folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- PostgreSQL (session 50)
+# conftest's ``postgres_url`` made each test's database empty (CREATE DATABASE), and the
+# test's ``Database(url)`` then replayed every migration on it: about 0.5 s a database on
+# a loaded machine, against 0.1 s for a copy of one made so (CREATE DATABASE ... TEMPLATE).
+# A test module that :func:`pg_from_template` accepts gets such a copy: the migrations
+# made it once per test process and server, the product's way (``Database(url)``), and
+# ``Database(url)`` finds it at its latest revision, as it finds any database made before.
+
+#: A test module whose source matches this (or :data:`REAL_CREATION`) gets an empty
+#: PostgreSQL database from ``postgres_url``: one that opens it without migrating it
+#: (``migrate=False``), makes tables or schemas of its own, or looks at the catalogue.
+PG_EMPTY = re.compile(
+    r"migrate=False|create_all|CREATE (?:TABLE|SCHEMA)|DROP TABLE|TRUNCATE\b|search_path"
+    r"|information_schema|pg_tables|pg_class|pg_namespace|foreign[ _]tables?\b"
+    r"|other application|not a railwatch|\.metadata\b|RAILWATCH_TEST_REAL_CREATION"
+)
+
+
+@cache
+def pg_from_template(module: Path) -> bool:
+    """Whether ``postgres_url`` gives the tests of the module at ``module`` a copy of a
+    migrated database (else an empty one, as before session 50)."""
+    if os.environ.get("RAILWATCH_TEST_REAL_CREATION") == "1":
+        return False
+    try:
+        source = module.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return REAL_CREATION.search(source) is None and PG_EMPTY.search(source) is None
+
+
+def make_pg_template(server_url: str) -> str:
+    """A new database on ``server_url`` made by ``Database(url)`` (the migrations), with
+    no connection left to it; returns its name (to give ``CREATE DATABASE`` as its
+    ``TEMPLATE``, and to drop at the end)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from railwatch.storage.db import Database
+
+    name = f"rw_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        Database(make_url(server_url).set(database=name).render_as_string(False)).dispose()
+    finally:
+        admin.dispose()
+    return name
+
+
+def drop_pg_template(server_url: str, name: str) -> None:
+    """Drop the template ``name`` of :func:`make_pg_template` (a server gone: nothing)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except SQLAlchemyError:
+        pass
+    finally:
+        admin.dispose()

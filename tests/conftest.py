@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Generator, Iterator
+import sys
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,14 @@ def _new_sqlite_databases_from_a_template() -> Iterator[None]:
         _fresh_db.remove_template()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Close the Chromium that ``helpers.chromium`` lends to the test process's browser
+    tests, if one was launched (session 50)."""
+    helpers = sys.modules.get("helpers")
+    if helpers is not None:
+        helpers.stop_chromium()
+
+
 @pytest.fixture
 def tmp_db_url(tmp_path: Path) -> str:
     """URL of a fresh SQLite database file in the test's tmp dir (not created yet)."""
@@ -100,19 +109,46 @@ def postgres_server_url() -> Iterator[str]:
         yield started
 
 
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_server_url: str) -> Iterator[Callable[[], str]]:
+    """The name of a database of the server made by ``Database(url)`` (the migrations),
+    made at its first use, once per test process; dropped at the end (session 50)."""
+    import _fresh_db
+
+    made: list[str] = []
+
+    def name() -> str:
+        if not made:
+            made.append(_fresh_db.make_pg_template(postgres_server_url))
+        return made[0]
+
+    yield name
+    for template in made:
+        _fresh_db.drop_pg_template(postgres_server_url, template)
+
+
 @pytest.fixture
-def postgres_url(postgres_server_url: str) -> Iterator[str]:
-    """URL of a fresh, empty PostgreSQL database (dropped after the test)."""
+def postgres_url(
+    postgres_server_url: str, _postgres_template: Callable[[], str], request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """URL of a fresh PostgreSQL database (dropped after the test): a copy of one that
+    ``Database(url)`` migrated (``_fresh_db.pg_from_template``: made once, as a new
+    SQLite database is), else empty: in the modules about migrations or that open it
+    without migrating it, make tables of their own or read the catalogue."""
+    import _fresh_db
     from helpers import postgres_database
 
-    with postgres_database(postgres_server_url) as url:
+    template = _postgres_template() if _fresh_db.pg_from_template(request.path) else None
+    with postgres_database(postgres_server_url, template=template) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A headless Chromium (``helpers.chromium``) shared by the tests of one module:
-    skipped, or failed under RAILWATCH_REQUIRE_SERVICES=1, when it is missing."""
+    skipped, or failed under RAILWATCH_REQUIRE_SERVICES=1, when it is missing. Its pages
+    are closed at the end of the module; the Chromium itself is the test process's one
+    (session 50)."""
     from helpers import chromium
 
     with chromium() as b:

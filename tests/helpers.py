@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from glob import glob
 from pathlib import Path
@@ -166,19 +166,121 @@ CHROMIUM_ARGS = [
 @contextmanager
 def chromium() -> Iterator[Any]:
     """A headless Chromium driven by Playwright (a missing Chromium or Playwright is a
-    missing service: skipped, or failed under RAILWATCH_REQUIRE_SERVICES=1)."""
+    missing service: skipped, or failed under RAILWATCH_REQUIRE_SERVICES=1).
+
+    One Chromium is launched per test process and lent to each block (2026-12-07,
+    session 50: some 100 modules launched one each, about 1.2 s apiece). Each block gets
+    the browser with no page open, and every context it opened is closed when it ends,
+    as closing the browser closed them; a Chromium that crashed or was closed is
+    launched again. Between blocks Playwright's event loop is not left marked as the
+    thread's running loop (:class:`_SharedChromium`), so that tests after a browser
+    test may run an asyncio loop of their own, as when each block stopped Playwright."""
     if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
         require_service("chromium", "apt-get install chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         require_service("playwright", "pip install playwright")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with _SHARED.lend() as b:
+        lent = _PatientBrowser(b)
         try:
-            yield _PatientBrowser(b)
+            yield lent
         finally:
-            b.close()
+            lent.close_contexts()
+
+
+class _SharedChromium:
+    """The test process's one Playwright driver and Chromium, lent by :func:`chromium`.
+
+    Playwright's sync API marks its event loop as the thread's running loop between its
+    calls (``playwright._impl._greenlets.wait_for_future``): an ``asyncio.run`` or a
+    ``sync_playwright()`` of the thread fails while it is marked. A lend marks it again
+    (the driver's calls need it) and the end of the outermost lend unmarks it, so that
+    outside the blocks the thread has no running loop, as after ``sync_playwright()``
+    stopped; the driver's messages wait in its pipe until the next lend."""
+
+    def __init__(self) -> None:
+        self._manager: Any = None  # the started sync_playwright() context manager
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._depth = 0
+
+    def _mark(self) -> None:
+        import asyncio.events
+
+        asyncio.events._set_running_loop(self._manager._loop)
+
+    def _unmark(self) -> None:
+        import asyncio.events
+
+        if self._manager is not None and asyncio.events._get_running_loop() is self._manager._loop:
+            asyncio.events._set_running_loop(None)
+
+    def _alive(self) -> bool:
+        return self._manager is not None and not self._manager._dispatcher_fiber.dead
+
+    @contextmanager
+    def lend(self) -> Iterator[Any]:
+        if self._depth == 0:
+            if not self._alive():
+                self.stop()
+                from playwright.sync_api import sync_playwright
+
+                manager = sync_playwright()
+                self._playwright = manager.start()
+                self._manager = manager
+            else:
+                self._mark()
+            if self._browser is None or not self._browser.is_connected():
+                try:
+                    self._browser = self._playwright.chromium.launch(
+                        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                    )
+                except BaseException:
+                    self._unmark()
+                    raise
+        self._depth += 1
+        try:
+            yield self._browser
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                try:
+                    if self._browser.is_connected():
+                        for context in list(self._browser.contexts):
+                            context.close()
+                finally:
+                    self._unmark()
+
+    def stop(self) -> None:
+        """Close the browser and stop the driver (at the end of the test process)."""
+        manager, self._manager = self._manager, None
+        browser, self._browser = self._browser, None
+        self._playwright = None
+        if manager is None:
+            return
+        import asyncio.events
+
+        asyncio.events._set_running_loop(manager._loop)
+        try:
+            if browser is not None and browser.is_connected():
+                browser.close()
+        except Exception:  # a driver gone already: nothing to close
+            pass
+        finally:
+            try:
+                manager.__exit__(None, None, None)
+            finally:
+                if asyncio.events._get_running_loop() is manager._loop:
+                    asyncio.events._set_running_loop(None)
+
+
+_SHARED = _SharedChromium()
+
+
+def stop_chromium() -> None:
+    """Close the test process's Chromium, if one was launched (conftest, at the end)."""
+    _SHARED.stop()
 
 
 #: Playwright's wait for a page's elements and navigations (ms): its default of 30 s
@@ -192,18 +294,30 @@ class _PatientBrowser:
 
     def __init__(self, browser: Any) -> None:
         self._browser = browser
+        self._contexts: list[Any] = []  # the contexts opened through it
 
     def new_page(self, *args: Any, **kwargs: Any) -> Any:
         page = self._browser.new_page(*args, **kwargs)
+        self._contexts.append(page.context)
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         page.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
         return page
 
     def new_context(self, *args: Any, **kwargs: Any) -> Any:
         context = self._browser.new_context(*args, **kwargs)
+        self._contexts.append(context)
         context.set_default_timeout(PAGE_TIMEOUT_MS)
         context.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
         return context
+
+    def close_contexts(self) -> None:
+        """Close the contexts (and their pages) opened through this browser."""
+        contexts, self._contexts = self._contexts, []
+        if not self._browser.is_connected():
+            return
+        for context in contexts:
+            with suppress(Exception):  # closed already, by the test itself
+                context.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._browser, name)
@@ -238,10 +352,11 @@ def sqlite_write_lock_held(path: Path, db: Any) -> Iterator[list[str]]:
 
 
 @contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
+def postgres_database(server_url: str, *, template: str | None = None) -> Iterator[str]:
     """URL of a fresh, empty PostgreSQL database on the server ``server_url`` for the
     block, dropped after, also when the block raises: conftest's ``postgres_url`` (a
-    test's), and a fixture's of a wider scope."""
+    test's), and a fixture's of a wider scope. With ``template``, the database is a
+    copy of the database of that name (``CREATE DATABASE ... TEMPLATE``)."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -251,7 +366,8 @@ def postgres_database(server_url: str) -> Iterator[str]:
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            copy = f' TEMPLATE "{template}"' if template is not None else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         try:
             yield make_url(server_url).set(database=name).render_as_string(False)
         finally:

@@ -13,7 +13,8 @@ nor is an image added to the site."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,10 @@ def _render(folder: Path, i: int) -> Path:
 def site(tmp_path: Path) -> tuple[Database, Path]:
     """Four 3 m images of one yard with its track centrelines, ingested; a fifth
     rendered in a folder of its own, to ingest later (the folder)."""
+    return _site(tmp_path)
+
+
+def _site(tmp_path: Path) -> tuple[Database, Path]:
     first = _render(tmp_path / "imgs", 0)
     for i in (1, 2, 3):
         _render(tmp_path / "imgs", i)
@@ -109,10 +114,36 @@ def _all_five(site: tuple[Database, Path]) -> tuple[Database, dict[str, int]]:
     return db, ids
 
 
+@pytest.fixture(scope="module")
+def _five_made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    """:func:`_all_five` of :func:`site`, made once for the module (session 50: each
+    test made and processed it again, 3-6 s apiece): its database file, the engine
+    disposed (the WAL folded into the file), and the scene ids."""
+    folder = tmp_path_factory.mktemp("five")
+    db, ids = _all_five(_site(folder))
+    db.dispose()
+    return folder / "rw.db", ids
+
+
+@pytest.fixture
+def five(
+    _five_made: tuple[Path, dict[str, int]], tmp_path: Path
+) -> Iterator[tuple[Database, dict[str, int]]]:
+    """:func:`_all_five` of :func:`site` for one test: a copy of the module's database,
+    whose scenes are the module's images (which no test of ``five`` changes: what they
+    change is in the database, and ``_mask_taken`` writes a new mask file beside the
+    old one)."""
+    made, ids = _five_made
+    shutil.copyfile(made, tmp_path / "rw.db")
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    yield db, ids
+    db.dispose()
+
+
 def test_each_result_records_the_references_it_was_read_with(
-    site: tuple[Database, Path],
+    five: tuple[Database, dict[str, int]],
 ) -> None:
-    db, ids = _all_five(site)
+    db, ids = five
     recorded = _recorded(db)
     four = {ids[f"v{i}"] for i in range(4)}
     assert recorded[ids["v4"]] == four
@@ -145,11 +176,11 @@ def _mask_taken(db: Database, scene_id: int) -> None:
     ],
 )
 def test_a_reference_changed_since_counts_again_exactly_the_scenes_that_read_it(
-    site: tuple[Database, Path],
+    five: tuple[Database, dict[str, int]],
     change: Callable[[Database, int], None],
     said: str,
 ) -> None:
-    db, ids = _all_five(site)
+    db, ids = five
     ref = ids["v0"]
     readers = {ids["v1"], ids["v2"], ids["v3"], ids["v4"]}
     change(db, ref)
@@ -167,9 +198,9 @@ def test_a_reference_changed_since_counts_again_exactly_the_scenes_that_read_it(
 
 
 def test_a_change_to_an_image_no_scene_read_counts_none_again(
-    site: tuple[Database, Path],
+    five: tuple[Database, dict[str, int]],
 ) -> None:
-    db, ids = _all_five(site)
+    db, ids = five
     _bands(db, ids["v4"])  # v4 is counted again for its own bands, and no other
     summary = _process(db)
     assert summary.processed == [ids["v4"]] and summary.recounted == []
@@ -220,11 +251,11 @@ def test_what_a_run_writes_on_its_references_counts_none_again(
 
 
 def test_scenes_recorded_before_are_checked_from_their_next_count_on(
-    site: tuple[Database, Path],
+    five: tuple[Database, dict[str, int]],
 ) -> None:
     """A result recorded before session 31 records no references: a reference that
     changes does not count it again (nothing says it read that one)."""
-    db, ids = _all_five(site)
+    db, ids = five
     with db.session() as s:
         for scene in repo.list_scenes(s, "yard"):
             scene.meta = {k: v for k, v in scene.meta.items() if k != REFERENCES_KEY}
@@ -235,12 +266,12 @@ def test_scenes_recorded_before_are_checked_from_their_next_count_on(
 
 
 def test_process_says_why_a_scene_is_counted_again(
-    site: tuple[Database, Path], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+    five: tuple[Database, dict[str, int]], capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
     from railwatch.cli.main import main
     from railwatch.detect import registry
 
-    db, ids = _all_five(site)
+    db, ids = five
     _scales(db, ids["v0"])
     monkeypatch.setattr(registry, "get_detector", lambda *a, **k: _detector())
     capsys.readouterr()
@@ -261,14 +292,14 @@ def test_process_says_why_a_scene_is_counted_again(
 
 @pytest.mark.slow
 def test_the_dask_path_counts_again_the_scenes_that_read_a_changed_reference(
-    site: tuple[Database, Path],
+    five: tuple[Database, dict[str, int]],
 ) -> None:
     pytest.importorskip("distributed")
     from distributed import Client, LocalCluster
 
     from railwatch.distributed import ClusterSpec, process_sites_distributed
 
-    db, ids = _all_five(site)
+    db, ids = five
     _bands(db, ids["v0"])
     with (
         LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
