@@ -80,6 +80,23 @@ def _new_sqlite_databases_from_a_template() -> Iterator[None]:
         _fresh_db.remove_template()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_folder_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """railwatch's cache folder (``RAILWATCH_CACHE_DIR``) is a folder of the test run's,
+    not the user's ``~/.cache/railwatch``, unless the run names one: ``railwatch
+    ingest`` keeps its files still being copied in there (session 50), and tests that
+    ingest partial copies wrote it into the home folder. Tests of the setting itself set
+    or unset it with ``monkeypatch``."""
+    if os.environ.get("RAILWATCH_CACHE_DIR"):
+        yield
+        return
+    os.environ["RAILWATCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("railwatch-cache"))
+    try:
+        yield
+    finally:
+        os.environ.pop("RAILWATCH_CACHE_DIR", None)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Close the Chromium that ``helpers.chromium`` lends to the test process's browser
     tests, if one was launched (session 50)."""
