@@ -229,7 +229,7 @@ def test_info_alerts_images_get_no_dated_covered_caveat_the_drawn_image_does() -
     caveats = build_caveats(rows, evidence)
     assert lone_image(rows, set()) is rows[2]  # drawn: the latest, no info alert's
     assert _dated(caveats, rows[2]) == [
-        f"{rows[2].day}: contents cannot be identified for 4 of 20 cars (20%): their loads "
+        f"{rows[2].day}: contents cannot be identified for 4 of 20 cars (20 %): their loads "
         "are under tarpaulins or sheets."
     ]
     assert not _dated(caveats, rows[0]) and not _dated(caveats, rows[1]), caveats

@@ -154,7 +154,7 @@ def test_one_other_alert_image_is_one_image() -> None:
     text = covered_summary([one])
     assert text == (
         f"At the other alert image ({one.day}), contents cannot be identified for 2 of 6 "
-        "cars (33%): their loads are under tarpaulins or sheets."
+        "cars (33 %): their loads are under tarpaulins or sheets."
     )
     assert not text.startswith(f"{one.day}:")  # dated caveats are the drawn images'
     none = covered_summary([_row(1, 6.0, 0)])
@@ -165,11 +165,11 @@ def test_one_other_alert_image_is_one_image() -> None:
 
 def test_equal_shares_are_one_share() -> None:
     text = covered_summary([_row(1, 10.0, 2), _row(2, 20.0, 4), _row(3, 5.0, 0)])
-    assert text is not None and "(17%; at 2 of the images, 20% of their cars each)" in text
+    assert text is not None and "(17 %; at 2 of the images, 20 % of their cars each)" in text
     text = covered_summary([_row(1, 10.0, 2), _row(2, 20.0, 0)])
-    assert text is not None and "at 1 of the images, 20% of its cars)" in text
+    assert text is not None and "at 1 of the images, 20 % of its cars)" in text
     text = covered_summary([_row(1, 10.0, 2), _row(2, 20.0, 10)])
-    assert text is not None and "at 2 of the images, 20% to 50% of their cars)" in text
+    assert text is not None and "at 2 of the images, 20 % to 50 % of their cars)" in text
 
 
 # ------------------------------------------------------ 4. a server without a token

@@ -14,7 +14,7 @@ from railwatch.counting import name_site
 from railwatch.detect.base import GENERIC_CLASS
 from railwatch.errors import some
 from railwatch.imagery.inspect import LOW_SUN_DEG, is_low_sun
-from railwatch.report.format import fmt_num
+from railwatch.report.format import fmt_num, fmt_pct
 from railwatch.report.model import Evidence, SceneRow, latest_car_image, may_get_images
 
 #: Beyond this GSD (metres) cars are not separable; counts become car-equivalents.
@@ -58,7 +58,7 @@ def covered_caveat(row: SceneRow) -> str | None:
     share = row.covered / row.total
     return (
         f"{row.day}: contents cannot be identified for {row.covered} of "
-        f"{fmt_num(row.total)} cars ({share:.0%}): their loads are under tarpaulins or sheets."
+        f"{fmt_num(row.total)} cars ({fmt_pct(share)}): their loads are under tarpaulins or sheets."
     )
 
 
@@ -80,14 +80,14 @@ def covered_summary(rows: Sequence[SceneRow]) -> str | None:
             return f"{one} no load of the {fmt_num(cars)} cars was seen under a cover."
         return (
             f"{one}, contents cannot be identified for {covered} of {fmt_num(cars)} cars "
-            f"({covered / cars:.0%}): their loads are under tarpaulins or sheets."
+            f"({fmt_pct(covered / cars)}): their loads are under tarpaulins or sheets."
         )
     with_cover = [r for r in rows if r.covered]
     n = len(rows)
     if not with_cover:
         return f"At the {n} other alert images no load was seen under a cover."
     shares = [(r.covered or 0) / float(r.total) for r in with_cover if r.total]
-    low, high = f"{min(shares):.0%}", f"{max(shares):.0%}"
+    low, high = fmt_pct(min(shares)), fmt_pct(max(shares))
     where = (
         f"at 1 of the images, {high} of its cars"
         if len(with_cover) == 1
@@ -96,7 +96,7 @@ def covered_summary(rows: Sequence[SceneRow]) -> str | None:
     )
     return (
         f"At the {n} other alert images, contents cannot be identified for {covered} of "
-        f"{fmt_num(cars)} cars ({covered / cars:.0%}; {where}): their loads are under "
+        f"{fmt_num(cars)} cars ({fmt_pct(covered / cars)}; {where}): their loads are under "
         'tarpaulins or sheets. How many are covered at each image is in the "covered" '
         "column of the images table."
     )
@@ -335,22 +335,39 @@ MISREGISTRATION = (
 
 
 def _read_kinds(some: Sequence[SceneRow], of: Sequence[SceneRow] | None = None) -> str:
-    """'2 of 3 occupied-length counts' (``of`` given) or '1 occupied-length count(s)' of
-    ``some``, and the 10 m long-train flags among them named apart, which are no counts
-    (2026-12-07, session 48: a site's 22 length counts and 8 flags read "30 of 30
-    occupied-length counts")."""
+    """'2 of 3 occupied-length counts' or 'the one occupied-length count' (``of`` given; a
+    kind none of ``some`` is not named) or '1 occupied-length count(s)' of ``some``, and
+    the 10 m long-train flags among them named apart, which are no counts (2026-12-07,
+    session 48: a site's 22 length counts and 8 flags read "30 of 30 occupied-length
+    counts")."""
     parts = []
-    for flag, noun, ones in (
-        (False, "occupied-length counts", "occupied-length count(s)"),
-        (True, "long-train flags (10 m images)", "long-train flag(s) (10 m images)"),
+    for flag, noun, one, ones in (
+        (False, "occupied-length counts", "occupied-length count", "occupied-length count(s)"),
+        (
+            True,
+            "long-train flags (10 m images)",
+            "long-train flag (10 m image)",
+            "long-train flag(s) (10 m images)",
+        ),
     ):
         n = sum(1 for r in some if r.presence == flag)
         if of is None:
             parts += [f"{n} {ones}"] if n else []
             continue
         total = sum(1 for r in of if r.presence == flag)
-        parts += [f"{n} of {total} {noun}"] if total else []
+        if not n:
+            continue
+        # "1 of 1 occupied-length counts were made" (the rise's report until session 50)
+        parts.append(f"the one {one}" if n == total == 1 else f"{n} of {total} {noun}")
     return " and ".join(parts)
+
+
+def _made(some: Sequence[SceneRow], of: Sequence[SceneRow]) -> str:
+    """:func:`_read_kinds` at a sentence's start, with its verb: "The one occupied-length
+    count was", "2 of 3 occupied-length counts were"."""
+    said = _read_kinds(some, of)
+    verb = "was" if len(some) == 1 else "were"
+    return f"{said[:1].upper()}{said[1:]} {verb}"
 
 
 def _coarse_registration_caveats(counted: Sequence[SceneRow]) -> list[str]:
@@ -371,10 +388,14 @@ def _coarse_registration_caveats(counted: Sequence[SceneRow]) -> list[str]:
     out: list[str] = []
     if moved:
         out.append(
-            f"{_read_kinds(moved_rows, tried)} were made after "
-            "registering their image to the site's other images (the track lines moved "
-            f"with it by {median(moved):.1f} m in the median, {max(moved):.1f} m "
-            "at most)."
+            f"{_made(moved_rows, tried)} made after registering "
+            f"{'its image' if len(moved) == 1 else 'their images'} to the site's other "
+            "images (the track lines moved with it by "
+            + (
+                f"{moved[0]:.1f} m)."
+                if len(moved) == 1
+                else f"{median(moved):.1f} m in the median, {max(moved):.1f} m at most)."
+            )
         )
     if why:
         reasons = "; ".join(f"{n}: {w}" for w, n in why.most_common())

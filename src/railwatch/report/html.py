@@ -47,6 +47,7 @@ from railwatch.report.model import (
     acknowledged_words,
     clock_words,
     lone_image_words,
+    shown_before,
 )
 from railwatch.report.style import car_equivalent_m, length_range
 
@@ -126,25 +127,24 @@ def render_html(data: ReportData, on_step: Callable[[str, int, int], None] | Non
     how far it got (:data:`STEP_IMAGES` image by image, then :data:`STEP_CHART`)."""
     template = _environment().get_template("report.html.j2")
     evidence_uris: list[str] = []
-    same_as: list[int | None] = []  # alerts on the same images point to the first one
-    first: dict[tuple[int, int], int] = {}
-    n_images = len({(id(ev.after), id(ev.before)) for ev in data.evidence if ev.after})
+    # alerts on the same images (by scene, whatever their class: pdf.pair_key) point to
+    # the first one; until 2026-12-07 (session 50) a class's alert drew the site total's
+    # images again, its chips' captions adding the class's count
+    earlier = shown_before(data.evidence)
+    same_as: list[int | None] = [earlier.get(i) for i in range(len(data.evidence))]
+    n_images = sum(1 for i, ev in enumerate(data.evidence) if ev.after and i not in earlier)
     drawn = 0
     if on_step is not None and n_images:
         on_step(STEP_IMAGES, 0, n_images)
     for i, ev in enumerate(data.evidence):
-        key = (id(ev.after), id(ev.before))
-        if ev.after is not None and key in first:
+        if i in earlier:
             evidence_uris.append("")
-            same_as.append(first[key])
             continue
-        first[key] = i
         jpeg = evidence_image(ev)
         if on_step is not None and ev.after is not None:
             drawn += 1
             on_step(STEP_IMAGES, drawn, n_images)
         evidence_uris.append(data_uri(jpeg, "image/jpeg") if jpeg is not None else "")
-        same_as.append(None)
     # "Images are shown for alerts above info only." once under the heading, not
     # under each of the other alerts (84 times on the demo)
     limit = next((n for ev in data.evidence for n in ev.notes if is_limit_note(n)), None)

@@ -314,6 +314,35 @@ class Evidence:
         return counted_otherwise(self.after_row, self.before_row)
 
 
+def pair_key(ev: Evidence) -> tuple[int, int | None] | None:
+    """The images an alert with images is shown on, by scene (the alert image's, the
+    before image's; None without images): alerts of one image (its record and its shift,
+    the site total's and a class's) share them."""
+    if ev.after is None or ev.after_row is None:
+        return None
+    before = ev.before_row.scene_id if ev.before is not None and ev.before_row else None
+    return (ev.after_row.scene_id, before)
+
+
+def shown_before(evidence: Sequence[Evidence]) -> dict[int, int]:
+    """For each alert (its index in ``evidence``) whose images an earlier alert is shown
+    on (:func:`pair_key`), that alert's index: the report draws each pair of images once
+    (until 2026-12-07, session 50, the rise's PDF drew the pair of 2023-09-25 on 4 of its
+    13 alert pages, one each for the record and the shift of the site total and of the
+    untyped railcars)."""
+    first: dict[tuple[int, int | None], int] = {}
+    out: dict[int, int] = {}
+    for i, ev in enumerate(evidence):
+        key = pair_key(ev)
+        if key is None:
+            continue
+        if key in first:
+            out[i] = first[key]
+        else:
+            first[key] = i
+    return out
+
+
 @dataclass(frozen=True)
 class Headline:
     """The first thing an analyst reads."""

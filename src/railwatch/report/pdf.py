@@ -12,7 +12,7 @@ import functools
 import math
 import re
 import textwrap
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -63,6 +63,7 @@ from railwatch.report.model import (
     acknowledged_words,
     clock_words,
     lone_image_words,
+    shown_before,
     site_day,
 )
 from railwatch.report.style import length_range
@@ -358,6 +359,31 @@ def chart_caption(data: ReportData) -> str:
     return _wrap(text, 200, CAPTION_FONT)
 
 
+#: The most lines of the site's description the PDF's first page gives (9 pt); a longer
+#: one ends in :data:`DESCRIPTION_CUT`.
+DESCRIPTION_LINES = 2
+DESCRIPTION_CUT = " … (whole in the HTML report)"
+
+
+def description_lines(description: str) -> list[str]:
+    """The site's description in the lines the PDF's first page gives it under its header
+    (at most :data:`DESCRIPTION_LINES`, the page's width; its line breaks as spaces), cut
+    with :data:`DESCRIPTION_CUT` where it is longer; none for a site without one."""
+    text = pdf_text(" ".join(description.split()))
+    if not text:
+        return []
+    room = 0.92 * PAGE[0] * 72.0
+    lines = _fit_words(text, 9, room)
+    if len(lines) <= DESCRIPTION_LINES:
+        return lines
+    kept = lines[:DESCRIPTION_LINES]
+    words = kept[-1].split(" ")
+    while len(words) > 1 and len(_fit_words(" ".join(words) + DESCRIPTION_CUT, 9, room)) > 1:
+        words.pop()
+    kept[-1] = " ".join(words) + DESCRIPTION_CUT
+    return kept
+
+
 def _first_page(data: ReportData) -> Figure:
     h = data.headline
     fig = _page()
@@ -367,12 +393,19 @@ def _first_page(data: ReportData) -> Figure:
         f"Railcar count report · {fmt_period(h.period)} · generated "
         f"{data.generated:%Y-%m-%d %H:%M} UTC",
     )
+    # the site's description, as the HTML report's header gives it (session 50: the PDF
+    # had none); the headline under it
+    head = 0.87
+    described = description_lines(data.description)
+    if described:
+        fig.text(0.04, head, "\n".join(described), fontsize=9, color="#5f6b76", va="top")
+        head -= _text_height("\n".join(described), 9) + 0.012
     summary = _wrap(h.summary, 150, 10.5)
-    fig.text(0.04, 0.87, summary, fontsize=10.5, va="top", linespacing=1.2)
+    fig.text(0.04, head, summary, fontsize=10.5, va="top", linespacing=1.2)
     # The facts start below the headline, however many lines it takes (a four-line
     # headline ran over them), and the chart takes the height that is left.
     line = 10.5 * 1.2 / 72.0 / PAGE[1]  # one headline line, in figure fractions
-    top = min(0.8, 0.87 - (summary.count("\n") + 1) * line - 0.035)
+    top = min(0.8, head - (summary.count("\n") + 1) * line - 0.035)
     latest = (
         f"{h.latest.day} · {h.latest.sensor or 'unknown sensor'} · {h.latest.gsd:.2g} m"
         if h.latest
@@ -673,7 +706,7 @@ def _lone_and_alert_pages(data: ReportData) -> list[Figure]:
     blocks = _alert_blocks(data, data.evidence)
     if blocks and all(ev.after is None for ev in data.evidence) and _lines(blocks) <= FOOT_LINES:
         return [_lone_page(data, _alert_list(data, blocks, 0, len(blocks)))]
-    return [_lone_page(data), *_alert_pages(data)]
+    return [_lone_page(data), *_alert_pages(data, first_page=3)]
 
 
 #: Lines of alert text on one landscape page (8 pt).
@@ -714,7 +747,13 @@ def _list_height(head: _AlertList) -> float:
     return (head.lines + 1) * LIST_LINE + 2 * FOOT_GAP
 
 
-def _alert_pages(data: ReportData) -> list[Figure]:
+def alert_title(ev: Evidence) -> str:
+    """An alert as its page names it: "record · high · 2023-09-25 · site total"."""
+    a = ev.alert
+    return f"{a.kind} · {a.severity} · {a.day} · {series_label(a.cls)}"
+
+
+def _alert_pages(data: ReportData, first_page: int = 2) -> list[Figure]:
     """The alerts' pages in the report's order (newest first, as in the HTML): a page
     for each alert with images, the alerts without images between them several to a
     page. Before, every alert with images came first, so a newer alert without images
@@ -723,13 +762,21 @@ def _alert_pages(data: ReportData) -> list[Figure]:
     is listed at the foot of that alert's page, and a short run of the newest alerts,
     before the first alert with images, at the head of its page: until 2026-12-06 (session
     39) each run had pages of its own, and the one info alert between two alerts with
-    images stood alone on an empty page."""
+    images stood alone on an empty page. An alert whose images an earlier page shows
+    (:func:`shown_before`) is listed as those without images are, with the page
+    (``first_page``: the number of the first page these pages follow) and the alert they
+    are shown with."""
     pages: list[Figure] = []
-    total = sum(1 for ev in data.evidence if ev.after is None)
-    # the alerts in order, each with images alone, the others in runs
+    repeats = shown_before(data.evidence)
+    own = {
+        id(ev) for i, ev in enumerate(data.evidence) if ev.after is not None and i not in repeats
+    }
+    refs: dict[int, str] = {}  # a listed alert's images: where they are (id of its evidence)
+    total = sum(1 for ev in data.evidence if id(ev) not in own)
+    # the alerts in order, each with images of its own alone, the others in runs
     parts: list[list[Evidence]] = []
     for ev in data.evidence:
-        if ev.after is None and parts and parts[-1][0].after is None:
+        if id(ev) not in own and parts and id(parts[-1][0]) not in own:
             parts[-1].append(ev)
         else:
             parts.append([ev])
@@ -738,18 +785,25 @@ def _alert_pages(data: ReportData) -> list[Figure]:
     head: _AlertList | None = None
     while k < len(parts):
         part = parts[k]
-        if part[0].after is None:
-            blocks = _alert_blocks(data, part)
+        if id(part[0]) not in own:
+            blocks = _alert_blocks(data, part, refs)
             if k == 0 and len(parts) > 1 and _lines(blocks) <= FOOT_LINES:
                 # the newest alerts, before the first with images: above it on its page
                 head = _alert_list(data, blocks, listed, total)
             else:
-                pages += _alert_list_pages(data, part, total=total, first=listed)
+                pages += _alert_list_pages(data, part, total=total, first=listed, refs=refs)
             listed += len(part)
             k += 1
             continue
-        run = parts[k + 1] if k + 1 < len(parts) and parts[k + 1][0].after is None else None
-        blocks = _alert_blocks(data, run) if run else []
+        # the alerts shown on this page's images, listed here or later, say so
+        here = first_page + len(pages)
+        for i, j in repeats.items():
+            if data.evidence[j] is part[0]:
+                refs[id(data.evidence[i])] = (
+                    f"Its images are on page {here}, drawn for the alert {alert_title(part[0])}."
+                )
+        run = parts[k + 1] if k + 1 < len(parts) and id(parts[k + 1][0]) not in own else None
+        blocks = _alert_blocks(data, run, refs) if run else []
         # a page with a list at its head and its foot keeps room for its images
         room = FOOT_LINES if head is None else HEAD_AND_FOOT_LINES - head.lines
         foot = None
@@ -771,10 +825,14 @@ def first_sentence(text: str) -> str:
     return parts[0] + ("\u00a0…" if len(parts) > 1 else "")
 
 
-def _alert_blocks(data: ReportData, evidence: Sequence[Evidence]) -> list[tuple[str, bool]]:
+def _alert_blocks(
+    data: ReportData, evidence: Sequence[Evidence], refs: Mapping[int, str] | None = None
+) -> list[tuple[str, bool]]:
     """Each alert's text in a list of alerts without images, and whether it is an info
     alert's one paragraph: date, severity, kind, series, the explanation and the
-    evidence's notes; an info alert's first sentence after its date, kind and series."""
+    evidence's notes; an info alert's first sentence after its date, kind and series.
+    ``refs``: where the images are of an alert shown on another alert's (by the ``id``
+    of its evidence; :func:`shown_before`)."""
     blocks: list[tuple[str, bool]] = []  # (text, an info alert's one paragraph)
     for ev in evidence:
         a = ev.alert
@@ -787,7 +845,8 @@ def _alert_blocks(data: ReportData, evidence: Sequence[Evidence]) -> list[tuple[
             blocks.append((_wrap(line, 170, 8).replace("\n", "\n    "), True))
             continue
         notes = [n for n in ev.notes if not is_limit_note(n)]
-        text = "\n".join([a.explanation, *notes])
+        ref = (refs or {}).get(id(ev))
+        text = "\n".join([a.explanation, *notes, *([ref] if ref else [])])
         blocks.append((f"{_wrap(head, 170, 8)}\n{_wrap(text, 170, 8)}", False))
     return blocks
 
@@ -806,7 +865,12 @@ def _lines(blocks: Sequence[tuple[str, bool]]) -> int:
 
 
 def _alert_list_pages(
-    data: ReportData, evidence: Sequence[Evidence], *, total: int | None = None, first: int = 0
+    data: ReportData,
+    evidence: Sequence[Evidence],
+    *,
+    total: int | None = None,
+    first: int = 0,
+    refs: Mapping[int, str] | None = None,
 ) -> list[Figure]:
     """Alerts without images, several to a page, in the order given (newest first): date,
     severity, kind, series, the explanation and the evidence's notes. One page each made
@@ -815,8 +879,9 @@ def _alert_list_pages(
     info alerts took 17 of its pages; `railwatch alerts` and the HTML report give them
     whole). ``total`` is the number of alerts without images in the report (default:
     those given), ``first`` how many of them came before these. The last page never
-    holds one alert alone where the page before it can give it one (session 39)."""
-    blocks = _alert_blocks(data, evidence)
+    holds one alert alone where the page before it can give it one (session 39). ``refs``
+    as :func:`_alert_blocks`'s."""
+    blocks = _alert_blocks(data, evidence, refs)
     n_total = len(blocks) if total is None else total
     chunks: list[list[tuple[str, bool]]] = [[]]
     for block in blocks:
@@ -844,6 +909,8 @@ def _alert_list(
     ``total``, as a page or a page's foot lists them; an info alert's one paragraph
     follows another without a blank line."""
     shown = sum(1 for ev in data.evidence if ev.after is not None)
+    # alerts on the images of an earlier page are listed too (session 50)
+    elsewhere = bool(shown_before(data.evidence))
     span = f"{start + 1}" if len(blocks) == 1 else f"{start + 1}–{start + len(blocks)}"
     info = "; info alerts by their first sentence" if any(compact for _, compact in blocks) else ""
     # images go to alerts above info only (builder._with_images)
@@ -863,8 +930,11 @@ def _alert_list(
         if info
         else ""
     )
+    # (each alert on another's images names their page: the heading ran off the page
+    # saying so too)
+    listed = "Alerts without images of their own" if elsewhere else "Alerts without images"
     return _AlertList(
-        heading=f"Alerts without images, newest first: {span} of {total} ({which}{info})",
+        heading=f"{listed}, newest first: {span} of {total} ({which}{info})",
         text=text,
         lines=_lines(blocks),
         info_note=note,
