@@ -247,7 +247,7 @@ def test_report_says_how_the_coarse_counts_were_registered() -> None:
     text = " ".join(build_caveats(rows))
     assert "2 of 3 occupied-length counts were made after registering" in text
     assert "3.0 m in the median, 5.0 m at most" in text
-    assert "1 occupied-length count(s) used the track lines as given" in text
+    assert "1 occupied-length count used the track lines as given" in text
     assert "2 usable reference image(s)" in text
     # nothing to say where no coarse image was registered
     plain = " ".join(build_caveats([replace(rows[3], scene_id=9)]))

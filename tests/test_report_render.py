@@ -230,7 +230,14 @@ def test_resolution_and_method_caveats() -> None:
 
 def test_partial_coverage_caveat() -> None:
     row = SceneRow(1, T0, "S", 0.5, True, 0.9, 0.6, 5.0, 4.0, 6.0)
-    assert any("only part of the site (down to 60%)" in c for c in build_caveats([row]))
+    assert any(
+        "1 count covers only part of the site (60 %); it is a lower bound" in c
+        for c in build_caveats([row])
+    )
+    two = [row, SceneRow(2, T0 + timedelta(days=3), "S", 0.5, True, 0.9, 0.7, 5.0, 4.0, 6.0)]
+    assert any(
+        "2 counts cover only part of the site (down to 60 %)" in c for c in build_caveats(two)
+    )
 
 
 def test_wide_pairs_are_stacked() -> None:

@@ -73,12 +73,12 @@ def test_the_registration_caveat_counts_long_train_flags_apart() -> None:
         "3 of 3 occupied-length counts and 2 of 3 long-train flags (10 m images) were made "
         "after registering"
     ) in text
-    assert "1 long-train flag(s) (10 m images) used the track lines as given" in text
-    assert "occupied-length count(s) used" not in text
+    assert "1 long-train flag (10 m image) used the track lines as given" in text
+    assert "occupied-length count used" not in text
     # length counts alone read as before
     only = " ".join(build_caveats([*rows[:2], _row(2, registration=AS_GIVEN)]))
     assert "2 of 3 occupied-length counts were made after registering" in only
-    assert "1 occupied-length count(s) used the track lines as given" in only
+    assert "1 occupied-length count used the track lines as given" in only
     assert "long-train" not in only
 
 
@@ -145,7 +145,7 @@ def test_a_report_of_a_site_without_centrelines_says_its_counts_are_far_less_acc
         rows = scene_rows(s, site)
     assert [(r.method, r.tracks) for r in rows] == [("length", "found")]
     text = " ".join(build_caveats(rows, site="yardB"))
-    assert "1 of 1 occupied-length counts were read along track lines found in the image" in text
+    assert "The one occupied-length count was read along track lines found in the image" in text
     assert "`railwatch site edit yardB --tracks FILE`" in text
 
 

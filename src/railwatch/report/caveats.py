@@ -336,23 +336,19 @@ MISREGISTRATION = (
 
 def _read_kinds(some: Sequence[SceneRow], of: Sequence[SceneRow] | None = None) -> str:
     """'2 of 3 occupied-length counts' or 'the one occupied-length count' (``of`` given; a
-    kind none of ``some`` is not named) or '1 occupied-length count(s)' of ``some``, and
+    kind none of ``some`` is not named) or '1 occupied-length count' of ``some``, and
     the 10 m long-train flags among them named apart, which are no counts (2026-12-07,
     session 48: a site's 22 length counts and 8 flags read "30 of 30 occupied-length
     counts")."""
     parts = []
-    for flag, noun, one, ones in (
-        (False, "occupied-length counts", "occupied-length count", "occupied-length count(s)"),
-        (
-            True,
-            "long-train flags (10 m images)",
-            "long-train flag (10 m image)",
-            "long-train flag(s) (10 m images)",
-        ),
+    for flag, noun, one in (
+        (False, "occupied-length counts", "occupied-length count"),
+        (True, "long-train flags (10 m images)", "long-train flag (10 m image)"),
     ):
         n = sum(1 for r in some if r.presence == flag)
         if of is None:
-            parts += [f"{n} {ones}"] if n else []
+            # "1 occupied-length count(s) used ..." until session 50
+            parts += [f"{n} {one if n == 1 else noun}"] if n else []
             continue
         total = sum(1 for r in of if r.presence == flag)
         if not n:
@@ -425,7 +421,7 @@ def _found_lines_caveat(
     step = found_lines_next_step(site, tracks_given=tracks_given)
     then = "" if tracks_given else ": those images are then counted along them"
     return name_site(
-        f"{len(found)} of {len(length)} occupied-length counts were read along track "
+        f"{_made(found, length)} read along track "  # "1 of 1 ... were" until session 50
         "lines found in the image itself, not along the site's track centrelines (it had "
         "none when they were counted): such counts are far less accurate (on simulated "
         "3 m scenes 25 % read within ±15 % of the truth, against 54 % along drawn "
@@ -632,9 +628,15 @@ def build_caveats(
     partial = [r for r in counted if r.coverage is not None and r.coverage < PARTIAL_COVERAGE]
     if partial:
         worst = min(float(r.coverage or 0.0) for r in partial)
+        # "(down to 60%)" and "1 counts cover" until session 50
         out.append(
-            f"{len(partial)} counts cover only part of the site (down to {worst:.0%}); "
-            "they are lower bounds for the whole site."
+            (
+                f"1 count covers only part of the site ({fmt_pct(worst)}); it is a lower "
+                "bound for the whole site."
+            )
+            if len(partial) == 1
+            else f"{len(partial)} counts cover only part of the site (down to "
+            f"{fmt_pct(worst)}); they are lower bounds for the whole site."
         )
 
     out.extend(_registration_caveats(evidence))
