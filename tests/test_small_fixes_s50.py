@@ -119,3 +119,32 @@ def test_an_unusable_coarse_scenes_causes_leave_out_how_it_is_counted(tmp_path: 
     db.dispose()
     js = Path(__file__).parents[1] / "src/railwatch/web/static/js/site.js"
     assert "quality.reasons" not in js.read_text() and "q.reasons" not in js.read_text()
+
+
+def test_a_general_models_container_or_tanker_is_no_railcar_without_a_rail_class() -> None:
+    """A road or port model's "container", "tanker" or "tank" mapped to railwatch's
+    container and tank classes and its boxes were counted as railcars, and a "passenger
+    car" counted as rail evidence beside a "container" (review of session 50)."""
+    from railwatch.detect.onnx_backend import class_map_of, general_words
+
+    port = ["car", "truck", "bus", "container", "tanker", "passenger car"]
+    assert class_map_of(port) == (None,) * 6
+    assert general_words(port, port) == ["car", "container", "tanker", "passenger car"]
+    xview = ["Small Car", "Truck", "Railway Vehicle", "Passenger Car", "Cargo Car", "Tank car"]
+    assert class_map_of([*xview, "Shipping container", "container"]) == (
+        None,
+        None,
+        "railcar",
+        "railcar",
+        "railcar",
+        "tank",
+        None,
+        "container",  # beside clearly rail classes, a container is a railcar's
+    )
+    # a railcar model (no road vehicles or people) keeps its bare names
+    assert class_map_of(["container", "tank", "hopper", "flat"]) == (
+        "container",
+        "tank",
+        "hopper",
+        "flat",
+    )

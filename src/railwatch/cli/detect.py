@@ -354,7 +354,9 @@ def say_not_railcars(detector: Any) -> None:
             f"{escape(some([repr(n) for n in general], 4))} "
             + ("is not taken as a railcar" if len(general) == 1 else "are not taken as railcars")
             + ": in a model that also has road vehicles or people, "
-            "'car' is an automobile and 'train' a whole train. "
+            "'car' is an automobile and 'train' a whole train, and without a class that is "
+            "clearly rail (a locomotive, a 'tank car') a container, tanker or wagon may be "
+            "a ship's or a lorry's. "
             if general
             else ""
         )

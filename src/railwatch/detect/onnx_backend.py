@@ -200,6 +200,32 @@ RAIL_ONLY_IN_RAIL_MODELS = frozenset(
     {"passenger car", "passenger cars", "passenger wagon", "passenger wagons"}
 )
 
+#: Bare names that map to a railwatch class but in a general model (one with road
+#: vehicles or people) may name something else: a shipping container, a road or sea
+#: tanker, a military tank, a horse wagon. Like :data:`RAIL_ONLY_IN_RAIL_MODELS` they are
+#: railcars there only beside a name that is clearly rail (a locomotive, a boxcar, a
+#: "tank car", a "railway vehicle"): a port model's "container" was counted as railcars
+#: (2026-12-07, session 50, review).
+AMBIGUOUS_IN_GENERAL_MODELS = frozenset(
+    {
+        "container",
+        "containers",
+        "tank",
+        "tanks",
+        "tanker",
+        "tankers",
+        "hopper",
+        "hoppers",
+        "flat",
+        "flats",
+        "wagon",
+        "wagons",
+    }
+)
+
+#: What is dropped in a general model without a clearly rail class.
+_NEEDS_RAIL = RAIL_ONLY_IN_RAIL_MODELS | AMBIGUOUS_IN_GENERAL_MODELS
+
 
 def _key(name: str) -> str:
     return " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
@@ -213,12 +239,24 @@ def general_model(names: Sequence[str]) -> bool:
 
 def general_words(names: Sequence[str], dropped: Sequence[str]) -> list[str]:
     """Of the ``dropped`` class names, those dropped only because the model is a general
-    one (:func:`class_map_of`): ``car``, ``train`` and their plurals where
-    :func:`railwatch_class` alone would keep them, in a model with road vehicles or
-    people; none otherwise."""
+    one (:func:`class_map_of`): ``car``, ``train`` and their plurals, and the names a
+    general model uses for other things where it has no clearly rail class
+    (:data:`RAIL_ONLY_IN_RAIL_MODELS`, :data:`AMBIGUOUS_IN_GENERAL_MODELS`), where
+    :func:`railwatch_class` alone would keep them; none otherwise."""
     if not general_model(names):
         return []
-    return [n for n in dropped if _key(n) in GENERAL_WORDS and railwatch_class(n) is not None]
+    return [
+        n
+        for n in dropped
+        if _key(n) in GENERAL_WORDS | _NEEDS_RAIL and railwatch_class(n) is not None
+    ]
+
+
+def _clearly_rail(key: str) -> bool:
+    """Whether the class name ``key`` (:func:`_key`) is a railcar or locomotive in any
+    model: mapped by :func:`railwatch_class` and none of the names a general model uses
+    for other things."""
+    return key not in GENERAL_WORDS and key not in _NEEDS_RAIL and railwatch_class(key) is not None
 
 
 def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
@@ -231,16 +269,15 @@ def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
     Vehicle, Passenger Car and Cargo Car to ``railcar``, Flat Car, Tank car, Locomotive
     to their types) while its "Small Car" stays dropped; a "passenger car" is a railcar
     in a general model only beside such rail classes (:data:`RAIL_ONLY_IN_RAIL_MODELS`;
-    2026-12-07, session 50: xView's Passenger Car and Cargo Car were dropped)."""
+    2026-12-07, session 50: xView's Passenger Car and Cargo Car were dropped), and so
+    are a bare container, tank(er), hopper, flat or wagon
+    (:data:`AMBIGUOUS_IN_GENERAL_MODELS`: a port model's containers were railcars)."""
     general = general_model(names)
     keys = [_key(n) for n in names]
-    rail = not general or any(
-        k not in GENERAL_WORDS and k not in RAIL_ONLY_IN_RAIL_MODELS and railwatch_class(k)
-        for k in keys
-    )
+    rail = not general or any(_clearly_rail(k) for k in keys)
     return tuple(
         None
-        if general and (k in GENERAL_WORDS or (k in RAIL_ONLY_IN_RAIL_MODELS and not rail))
+        if general and (k in GENERAL_WORDS or (k in _NEEDS_RAIL and not rail))
         else railwatch_class(n)
         for n, k in zip(names, keys, strict=True)
     )
