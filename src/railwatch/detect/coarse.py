@@ -29,7 +29,9 @@ measured is how much track is occupied. The method:
    A line that shows the yard's colour at under ``SITE_MIN_SUPPORT`` of its samples takes
    its own densest colour where that lies within twice ``SITE_LINE_REACH`` units of the
    yard's (:func:`_line_colour`: a line on a bed of another colour, whichever way its
-   samples fall across a pixel; a line full of one kind of car keeps the yard's).
+   samples fall across a pixel; a line full of one kind of car keeps the yard's); read
+   alone along given centrelines finer than 10 m, the same rule in the yard's own
+   empty-track noise unit.
    Where that search ends far from the expected colour (``SITE_MAX_DRIFT``) or in a
    spread far wider than empty track's (unless ``SITE_BARE_SHARE`` of the samples are
    the expected ballast in the site's own unit: beds of several colours), and the track
@@ -176,8 +178,16 @@ TRACK_SPACING_M = 4.75
 #: widen the search's noise unit while a good share of its samples is the expected
 #: ballast is not taken as full (:data:`SITE_BARE_SHARE`): lines half a pixel off read
 #: such a line end to end as a string (13.8 -> 61.9 for 13 cars) or the yard as full
-#: (241.7 for 39.3; the same estimates for images read alone; 2026-12-07, session 49).
-ESTIMATOR_VERSION = "16"
+#: (241.7 for 39.3; the same estimates for images read alone; 2026-12-07, session 49);
+#: "17": an image read alone (without the site's empty track) along given centrelines
+#: below :data:`PRESENCE_GSD` judges such a line by the same rule, in the yard's own
+#: empty-track noise unit about the yard's colour (:func:`_empty_noise`, what
+#: :func:`empty_track` gives the site's empty track from each image): read alone it was
+#: read as one string end to end wherever a fraction of a pixel kept its samples from
+#: the yard's colour (simulated sites: 25.1 for 12.4 as given, 80.4 for 44.6 half a
+#: pixel off; the same estimates with the site's empty track, along found lines and for
+#: the long-train flag; 2026-12-07, session 50).
+ESTIMATOR_VERSION = "17"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -903,8 +913,9 @@ def _line_colour(
 ) -> np.ndarray:
     """A line's own empty-track colour (its ballast and sleepers): its densest colour
     nearest to the yard's ``empty`` (mean shift from it with the search unit ``noise``).
-    Given the site's empty track (``site_noise``: the noise unit measured about the
-    site's expected colour in this image, at most twice the site's own), where
+    Given an empty-track noise unit ``site_noise`` (with the site's empty track, the unit
+    measured about the site's expected colour in this image, at most twice the site's
+    own; read alone, the yard's own about ``empty``: :func:`_evidence`), where
     that search holds on a colour that under :data:`SITE_MIN_SUPPORT` of the line's
     ``samples`` lie within :data:`INLIER` units of, the line's own densest colour
     instead, if it lies within twice :data:`SITE_LINE_REACH` units of ``empty``: a line
@@ -914,7 +925,9 @@ def _line_colour(
     fraction of a pixel decides: a line 4.7 units off read as one string end to end
     (13.8 -> 61.9 car equivalents for 13 cars; session 49). A line full end to end of
     one kind of car (17 units and more away for white, black or red cars) keeps the
-    yard's colour. Without the site's empty track, the mean shift alone."""
+    yard's colour; one of cars within reach of the yard's colour (faint cars nearly the
+    ballast's colour) is taken for a bed and not read. ``site_noise`` None (read alone
+    along found lines, or at 10 m and coarser): the mean shift alone."""
     colour = _mode(samples, noise, start=empty)
     if site_noise is None:
         return colour
@@ -1098,11 +1111,14 @@ def _evidence(
     gsd: float,
     step: float,
     site: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    given: bool = True,
 ) -> _Evidence | None:
     """Steps 2-4 of the module docs: profiles, local empty-track reference, evidence, and
     the side rule's requirement from the neighbouring lines. ``site`` is the empty
     track's colour and noise unit expected from the site's other images, in this image
-    (from :class:`EmptyTrack`)."""
+    (from :class:`EmptyTrack`); ``given``: the ``lines`` are the site's track
+    centrelines, not lines found in the image."""
     h, w = valid.shape
     profiles = _profiles(feats, valid, lines, gsd, step)
     if not profiles:
@@ -1114,6 +1130,7 @@ def _evidence(
     empty, noise = _yard_mode(pooled)
     found = _site_mode(pooled, site) if site is not None else None
     start = None
+    unit: np.ndarray | None = None
     full = False
     if found is not None:
         empty, start, full = found
@@ -1122,8 +1139,18 @@ def _evidence(
         # its own colour, a line full of one kind of car from end to end does not walk
         # into the cars' colour (the spread of all samples does, in a crowded yard)
         noise = np.minimum(noise, SITE_LINE_REACH * start)
+        unit = start
+    elif given and gsd < PRESENCE_GSD:
+        # read alone, whether a line shows the yard's colour is judged in the yard's own
+        # empty-track noise unit about that colour (what :func:`empty_track` gives the
+        # site's empty track from each image): a line on a bed of another colour, whose
+        # samples a fraction of a pixel kept from the yard's colour, was read as one
+        # string end to end (session 50). Not along lines found in the image, which
+        # need not lie on a track's bed (there it changed 35 of the benchmark's 52
+        # scenes, 34 lower, no more of them within +-15 %), nor for the long-train flag
+        unit = _empty_noise(pooled - empty)
     base = [
-        _line_colour(f[ok], noise, empty, start) if ok.sum() > 20 else empty
+        _line_colour(f[ok], noise, empty, unit) if ok.sum() > 20 else empty
         for _, _, f, ok in profiles
     ]
     passes = 3
@@ -1374,6 +1401,7 @@ def _occupancy(
     site: tuple[np.ndarray, np.ndarray] | None = None,
     background: tuple[np.ndarray, tuple[float, float]] | None = None,
     crowded_model: OccupancyModel | None = None,
+    given: bool = True,
 ) -> tuple[float, int, str, int, tuple[float, int, float | None]]:
     """Occupied length (metres), number of occupied strings along ``lines`` (see the
     module docs), where the empty-track colour came from (:data:`EMPTY_FROM`), how
@@ -1386,8 +1414,9 @@ def _occupancy(
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule, and by
     ``crowded_model`` instead where given and the yard is read as crowded or full
-    (:data:`CROWDED_READS`)."""
-    e = _evidence(feats, valid, lines, gsd, step, site)
+    (:data:`CROWDED_READS`). ``given``: the ``lines`` are the site's track centrelines
+    (:func:`_evidence`)."""
+    e = _evidence(feats, valid, lines, gsd, step, site, given=given)
     if e is None:
         return 0.0, 0, "image", 0, (0.0, 0, None)
     read = int(e.ok.sum())
@@ -1717,6 +1746,7 @@ def estimate_occupancy(
         site=site,
         background=None if background is None else (background, background_shift),
         crowded_model=crowded_model if learned else None,
+        given=given,
     )
     if diagnostics is not None:
         diagnostics.extend(profiles)
