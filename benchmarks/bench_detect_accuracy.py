@@ -399,7 +399,7 @@ def _coarse_scenes(
         clear, truth = usable
         inv = ~sc.transform
         tracks = MultiLineString(
-            [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+            [LineString([inv @ xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
         )
         yield p, sc, clear, truth, tracks
 

@@ -171,7 +171,7 @@ def coarse_scene(k: int, exact: bool) -> dict[str, Any]:
     clear, truth = usable
     inv = ~sc.transform
     tracks = MultiLineString(
-        [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+        [LineString([inv @ xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
     )
     est = estimate_occupancy(sc.image, 3.0, clear, tracks, sun=(p.sun_azimuth, p.sun_elevation))
     return {

@@ -149,7 +149,7 @@ def collect(
         truth = sum(1 for t in sc.truth if t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5)
         inv = ~sc.transform
         tracks = MultiLineString(
-            [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+            [LineString([inv @ xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
         )
         nodata = 1.0 - float(clear.mean())
         r = RENDERS.index(variant)

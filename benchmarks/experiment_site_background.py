@@ -205,7 +205,7 @@ def train_site(s: int, n_visits: int) -> list[tuple[np.ndarray, np.ndarray]]:
     sc0 = visits[0][0]
     inv = ~sc0.transform
     lines = MultiLineString(
-        [LineString([inv * xy for xy in t.coords]) for t in sc0.tracks if len(t.coords) >= 2]
+        [LineString([inv @ xy for xy in t.coords]) for t in sc0.tracks if len(t.coords) >= 2]
     )
     empties = [coarse.empty_track(sc.image, GSD, clear, lines) for sc, clear, _ in visits]
     rel = [coarse.relative_colours(sc.image, clear) for sc, clear, _ in visits]
@@ -213,11 +213,11 @@ def train_site(s: int, n_visits: int) -> list[tuple[np.ndarray, np.ndarray]]:
     for i, (sc, clear, mis) in enumerate(visits):
         # each visit is read along its own lines (as registered exactly); the
         # background in the site's frame: the lines moved back by its misregistration
-        sx, sy = inv * (float(mis[0]), float(mis[1]))
-        ox, oy = inv * (0.0, 0.0)
+        sx, sy = inv @ (float(mis[0]), float(mis[1]))
+        ox, oy = inv @ (0.0, 0.0)
         shift_px = (float(sx - ox), float(sy - oy))
         own = MultiLineString(
-            [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+            [LineString([inv @ xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
         )
         others = [j for j in range(len(visits)) if j != i]
         site_empty = coarse.site_empty_track([empties[j] for j in others])

@@ -144,7 +144,7 @@ def prepare(sc: RenderedScene) -> tuple[np.ndarray, MultiLineString, int] | None
     clear, truth = usable
     inv = ~sc.transform
     tracks = MultiLineString(
-        [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+        [LineString([inv @ xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
     )
     return clear, tracks, truth
 
