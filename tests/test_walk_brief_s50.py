@@ -247,3 +247,22 @@ def test_the_method_section_says_what_each_count_method_is(walked: dict[str, Any
         "length / 14 m (2 images); objects: cars detected one by one in 0.3–1.5 m imagery "
         "(1 image)"
     ), words
+
+
+def test_the_charts_captions_name_the_seasonal_setting(walked: dict[str, Any]) -> None:
+    """The PDF chart's caption said "times the month's seasonal factor" with no
+    condition and the HTML's "once the site has a year of them" whatever
+    ``seasonal_min_years`` was, while the method section read the setting (review of
+    session 50)."""
+    from railwatch.analysis.settings import AlertSettings
+    from railwatch.report.builder import seasonal_from
+    from railwatch.report.html import render_html
+
+    assert seasonal_from(AlertSettings()) == "a year"
+    assert seasonal_from(AlertSettings(seasonal_min_years=2)) == "2 years"
+    assert seasonal_from(object()) == "enough years"
+    data = dataclasses.replace(walked["data"], seasonal_from="2 years")
+    caption = " ".join(pdf_mod.chart_caption(data).split())
+    assert "seasonal factor once the site has 2 years of images" in caption, caption
+    html = " ".join(render_html(data).split())
+    assert "seasonal factor once the site has 2 years of them" in html

@@ -906,6 +906,16 @@ def _method_line() -> dict[str, str]:
     }
 
 
+def seasonal_from(alert_settings: object) -> str:
+    """How much history a site needs before its baseline is multiplied by the month's
+    seasonal factor (``seasonal_min_years`` of ``alert_settings``): "a year", "2 years"."""
+    dump = getattr(alert_settings, "model_dump", None)
+    seasonal = (dump() if callable(dump) else {}).get("seasonal_min_years")
+    if seasonal == 1:
+        return "a year"
+    return f"{seasonal:g} years" if isinstance(seasonal, int | float) else "enough years"
+
+
 def _method(
     rows: Sequence[SceneRow], alert_settings: object, usable_threshold: float
 ) -> tuple[tuple[str, str], ...]:
@@ -921,14 +931,7 @@ def _method(
     dump = getattr(alert_settings, "model_dump", None)
     thresholds = dump() if callable(dump) else {}
     get = thresholds.get
-    seasonal = get("seasonal_min_years")
-    years = (
-        "a year"
-        if seasonal == 1
-        else f"{seasonal:g} years"
-        if isinstance(seasonal, int | float)
-        else "enough years"
-    )
+    years = seasonal_from(alert_settings)
     out = [
         ("detector", ", ".join(detectors) or "not recorded"),
         ("count methods", "; ".join(methods) or "none"),
@@ -1232,6 +1235,7 @@ def build_report_data(
         classes=classes,
         repeats=len(in_range) - len(alerts),
         off_chart=tuple(skipped),
+        seasonal_from=seasonal_from(cfg),
         utc_offset=offset,
         stale_alerts=stale,
         lone_image=lone_chip,

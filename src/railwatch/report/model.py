@@ -450,6 +450,10 @@ class ReportData:
     lone_image: ChipImage | None = None
     #: What kept that image from being drawn (it could not be read), if anything.
     lone_notes: tuple[str, ...] = ()
+    #: How much history the month's seasonal factor needs before the baseline is
+    #: multiplied by it ("a year", "2 years": ``AlertSettings.seasonal_min_years``), for
+    #: the chart's captions (HTML and PDF), which said "a year" or nothing (session 50).
+    seasonal_from: str = "a year"
 
 
 def lone_image_words(data: ReportData) -> str:

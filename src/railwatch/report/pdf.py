@@ -316,7 +316,10 @@ def chart_caption(data: ReportData) -> str:
         )
     # seasonal: the demo's band stood at 0-46 around 17 in August 2023, above the 5-year
     # record of 15, under a caption that read as a plain median (2026-12-07, session 50)
-    seasonal = "as the alerts judged each image, times the month's seasonal factor"
+    seasonal = (
+        "as the alerts judged each image, times the month's seasonal factor once the site "
+        f"has {data.seasonal_from} of images"
+    )
     if "band" in marks:
         parts.append(f"grey band: robust baseline ({seasonal}; ± 2 spreads)")
     elif "median" in marks:
