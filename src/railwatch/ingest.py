@@ -23,7 +23,8 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import date as Day
@@ -306,47 +307,157 @@ def _detail_and_advice(err: BaseException) -> tuple[str, str | None]:
 
 
 #: A file a run left as still being copied in (:func:`in_transit_reason`) and that is
-#: still unreadable this long after a run first did so, without growing since the
-#: previous run, is a failure (status 1) with what to do, not left again: a file
-#: rewritten every few minutes (a sync or export that restarts, two copies to one name)
-#: stayed "still being copied" for ever, each run's warning alike and its status 75
-#: (until 2026-12-07, session 50). A copy that keeps growing is left up to
-#: :data:`IN_TRANSIT_GROWING_SECONDS`. The first time is kept in railwatch's cache folder
+#: still unreadable this long after a run first did so, and this long after a run last
+#: found it progressed (it grew, or more of a file given its full size at the start is
+#: written: :func:`written_probes`; until the session 50 review, only since the previous
+#: run, and by its size alone), is a failure (status 1) with what to do, not left again:
+#: a file rewritten every few minutes (a sync or export that restarts, two copies to one
+#: name) stayed "still being copied" for ever, each run's warning alike and its status
+#: 75 (until 2026-12-07, session 50). A copy that keeps progressing, or a name whose
+#: copy starts over (:meth:`TransitLog.seen`), is left up to
+#: :data:`IN_TRANSIT_GROWING_SECONDS`. The times are kept in railwatch's cache folder
 #: (:class:`TransitLog`).
 IN_TRANSIT_MAX_SECONDS = 3600
-#: The longest a file that grows at every run is left as being copied in (a day).
+#: The longest a file is left as being copied in, however it progresses or starts over
+#: (a day).
 IN_TRANSIT_GROWING_SECONDS = 86400
 #: The file, in railwatch's cache folder (``RAILWATCH_CACHE_DIR``), that holds when each
 #: file still unreadable was first left as being copied in (:class:`TransitLog`).
 TRANSIT_LOG_NAME = "ingest-in-transit.json"
 #: Entries of the transit log older than this are dropped (a file never seen again).
 _TRANSIT_LOG_DAYS = 30
+#: The longest a run waits for another run's hold on the transit log (its ``.lock``
+#: file) before it writes the log without it.
+TRANSIT_LOCK_SECONDS = 10.0
+#: How many places of a file :func:`written_probes` reads, and how many bytes at each.
+_PROBES = 256
+_PROBE_BYTES = 512
+
+
+def written_probes(path: Path, size: int) -> int:
+    """How many of :data:`_PROBES` places spread evenly over the file ``path`` (of
+    ``size`` bytes) hold a byte other than zero: how much of it is written, for a copy
+    that gives the file its full size before it writes (a download manager,
+    ``fallocate``, a download in several pieces at once), whose size tells no progress
+    (session 50 review: such a copy still progressing failed after an hour as "not a
+    copy that will finish"). Read for files left as being copied in only (256 reads of
+    512 bytes); 0 where it cannot be read."""
+    if size <= 0:
+        return 0
+    count = min(_PROBES, max(1, size // _PROBE_BYTES))
+    found = 0
+    try:
+        with path.open("rb") as fh:
+            for i in range(count):
+                fh.seek(i * size // count)
+                if any(fh.read(_PROBE_BYTES)):
+                    found += 1
+    except OSError:
+        return 0
+    return found
+
+
+@dataclass(frozen=True)
+class TransitState:
+    """What :meth:`TransitLog.seen` tells of a file left as being copied in."""
+
+    #: When a run first left this copy of the file (epoch seconds).
+    first: float
+    #: When a run first left a file under this name, through copies started over.
+    since: float
+    #: Whether it progressed (grew, or more of it is written) past every run before.
+    progressed: bool
+    #: When a run last found it progressed (``first`` where none has since).
+    progress: float
+    #: How many times a new copy started under the name (another file, or a shorter one).
+    restarts: int
+
+
+@contextmanager
+def _held(lock: Path, timeout: float) -> Iterator[bool]:
+    """Hold ``flock`` on the file ``lock`` for the block, waiting up to ``timeout``
+    seconds for another run's hold; yield whether it is held (False where the file
+    system takes no locks, or the wait ran out: the caller goes on without it, the log
+    being a cache). The lock file stays: removing it would let two runs lock two files."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock (Windows)
+        yield False
+        return
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as err:
+        log.warning("cannot lock %s: %s", lock, err)
+        yield False
+        return
+    try:
+        end = time.monotonic() + timeout
+        held = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+                break
+            except BlockingIOError:
+                if time.monotonic() >= end:
+                    log.warning("%s is held by another run for %.0f s: going on", lock, timeout)
+                    break
+                time.sleep(0.05)
+            except OSError as err:  # a file system without locks
+                log.warning("cannot lock %s: %s", lock, err)
+                break
+        yield held
+    finally:
+        os.close(fd)  # releases the flock
+
+
+#: What the transit log keeps of each file (:meth:`TransitLog.seen`).
+_TRANSIT_FIELDS = (
+    "first",
+    "since",
+    "progress",
+    "size",
+    "written",
+    "dev",
+    "ino",
+    "restarts",
+    "told",
+)
 
 
 class TransitLog:
-    """When each file a run left as still being copied in was first left so, and the
-    largest size seen then, kept in a small JSON file between runs (``path``; None:
-    nothing kept, each run judges alone, as before session 50). A lost or unreadable
-    log only starts the clocks again: it is a cache, not a record."""
+    """When each file a run left as still being copied in was first left so, which file
+    it was (device and inode), and the most of it seen (size, :func:`written_probes`),
+    kept in a small JSON file between runs (``path``; None: nothing kept, each run judges
+    alone, as before session 50). A lost or unreadable log only starts the clocks again:
+    it is a cache, not a record. Runs at the same time (two cron jobs sharing the cache
+    folder) each write only what they changed, under a lock (``<log>.lock``; until the
+    session 50 review each wrote the whole log it had read, and lost the other's)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, float]] = {}
+        self.entries: dict[str, dict[str, float]] = self._read()
         #: The files left (or failed as left too long) by this run.
         self.left: set[str] = set()
-        if path is None:
-            return
+        #: The files this run forgot (read, refused or failed otherwise).
+        self.forgotten: set[str] = set()
+
+    def _read(self) -> dict[str, dict[str, float]]:
+        entries: dict[str, dict[str, float]] = {}
+        if self.path is None:
+            return entries
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return
+            return entries
         if isinstance(data, dict):
             for k, v in data.items():
                 if isinstance(v, dict) and isinstance(v.get("first"), int | float):
-                    self.entries[str(k)] = {
-                        "first": float(v["first"]),
-                        "size": float(v.get("size", 0) or 0),
+                    entries[str(k)] = {
+                        f: v[f] for f in _TRANSIT_FIELDS if isinstance(v.get(f), int | float)
                     }
+        return entries
 
     @staticmethod
     def key(file: Path) -> str:
@@ -355,45 +466,97 @@ class TransitLog:
         except OSError:
             return str(file.absolute())
 
-    def seen(self, file: Path, now: float, size: int) -> tuple[float, bool]:
-        """Record ``file`` as left now (at ``size`` bytes); give when it was first left,
-        and whether it grew past every size seen before (True the first time)."""
+    def seen(self, file: Path, now: float, st: os.stat_result, written: int) -> TransitState:
+        """Record ``file`` (``st``: its ``stat``; ``written``: :func:`written_probes`) as
+        left now. Another file under its name (another device or inode: deleted and
+        copied again) or a shorter one (a copy that starts over in place) is a new copy:
+        its clock starts again, the name's (``since``) goes on (session 50 review: a
+        fresh download under the name failed at once, judged by the old one's times). A
+        file failed as left too long (:meth:`told`) and written to since (a new copy, or
+        more of it) starts both afresh: the download the failure asks for."""
         key = self.key(file)
         self.left.add(key)
-        entry = self.entries.setdefault(key, {"first": now, "size": -1.0})
-        grew = size > entry["size"]
-        entry["size"] = max(entry["size"], float(size))
-        return entry["first"], grew
+        size = float(st.st_size)
+        ident = {"dev": st.st_dev, "ino": st.st_ino}  # ints: an inode may pass 2**53
+        entry = self.entries.get(key)
+        new = entry is None
+        progressed = True
+        if entry is not None:
+            other = "ino" in entry and (entry.get("dev"), entry["ino"]) != (st.st_dev, st.st_ino)
+            restart = other or size < entry.get("size", 0.0)
+            progressed = size > entry.get("size", -1.0) or written > entry.get("written", -1.0)
+            if "told" in entry and (restart or progressed):
+                # failed as left too long, and written to again since (a new download, as
+                # the failure asks; an inode is often reused): a fresh start
+                entry, new = {"first": now}, True
+            elif restart:
+                since = entry.get("since", entry["first"])
+                restarts = entry.get("restarts", 0) + 1
+                entry, new = {"first": now, "since": since, "restarts": restarts}, True
+        if entry is None:
+            entry = {"first": now}
+        progressed = progressed or new
+        if progressed and not new:
+            entry["progress"] = now
+        entry.update(ident)
+        entry["size"] = max(entry.get("size", -1.0), size)
+        entry["written"] = max(entry.get("written", -1.0), float(written))
+        self.entries[key] = entry
+        self.forgotten.discard(key)
+        return TransitState(
+            first=entry["first"],
+            since=entry.get("since", entry["first"]),
+            progressed=progressed,
+            progress=entry.get("progress", entry["first"]),
+            restarts=int(entry.get("restarts", 0)),
+        )
+
+    def told(self, file: Path) -> None:
+        """Mark ``file`` as failed for being left too long: a new copy under its name
+        after that (the one the failure asks for) starts afresh, its name's day too."""
+        entry = self.entries.get(self.key(file))
+        if entry is not None:
+            entry["told"] = 1
 
     def forget(self, file: Path) -> None:
-        self.entries.pop(self.key(file), None)
+        key = self.key(file)
+        self.entries.pop(key, None)
+        self.forgotten.add(key)
 
-    def save(self, now: float) -> None:
-        """Write the log (entries of files that are gone, or older than
-        :data:`_TRANSIT_LOG_DAYS`, dropped); a log that cannot be written is logged."""
-        if self.path is None:
+    def save(self, now: float, timeout: float = TRANSIT_LOCK_SECONDS) -> None:
+        """Write this run's changes into the log as it is now (read again under its
+        lock: another run's entries kept), entries of files that are gone, or older than
+        :data:`_TRANSIT_LOG_DAYS`, dropped; a log that cannot be written is logged."""
+        if self.path is None or not (self.left or self.forgotten):
             return
-        keep = {
-            k: v
-            for k, v in self.entries.items()
-            if now - v["first"] < _TRANSIT_LOG_DAYS * 86400 and os.path.lexists(k)
-        }
+        lock = self.path.with_name(self.path.name + ".lock")
         try:
-            if not keep and not self.path.exists():
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.path)
+            with _held(lock, timeout):
+                entries = self._read()
+                for k in self.forgotten:
+                    entries.pop(k, None)
+                entries.update({k: self.entries[k] for k in self.left if k in self.entries})
+                keep = {
+                    k: v
+                    for k, v in entries.items()
+                    if now - v.get("since", v["first"]) < _TRANSIT_LOG_DAYS * 86400
+                    and os.path.lexists(k)
+                }
+                if not keep and not self.path.exists():
+                    return
+                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
+                os.replace(tmp, self.path)
         except OSError as err:
             log.warning("cannot keep the files still being copied in %s: %s", self.path, err)
 
 
 def stuck_in_transit_reason(
-    path: Path, err: BaseException, first: float, now: float | None = None
+    path: Path, err: BaseException, first: float, now: float | None = None, restarts: int = 0
 ) -> str:
     """Why ``path``, left as still being copied in since ``first`` (epoch seconds) and
-    unreadable still (``err``), is now a failure (:data:`IN_TRANSIT_MAX_SECONDS`)."""
+    unreadable still (``err``), is now a failure (:data:`IN_TRANSIT_MAX_SECONDS`);
+    ``restarts``: how many times a new copy started under its name since."""
     now = time.time() if now is None else now
     detail, advice = _detail_and_advice(err)
     try:
@@ -404,10 +567,12 @@ def stuck_in_transit_reason(
     since = datetime.fromtimestamp(first, UTC).strftime("%Y-%m-%d %H:%M UTC")
     hours = (now - first) / 3600
     span = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+    times = "once" if restarts == 1 else f"{restarts} times"
+    over = f", a new copy of it started {times} since" if restarts else ""
     return (
         f"{detail}; it has been unreadable for {span}, since a run first found it being "
-        f"written to ({since}), and was written to again {ago} ago: not a copy that will "
-        "finish. Find what keeps writing to it (a sync or export that starts over, a "
+        f"written to ({since}){over}, and was written to again {ago} ago: not a copy that "
+        "will finish. Find what keeps writing to it (a sync or export that starts over, a "
         "download that restarts, two copies to one name) and stop it, then ingest the "
         f"file again once it is complete{'; if it is complete, ' + advice if advice else ''}"
     )
@@ -2198,16 +2363,20 @@ def _ingest_one(
         transit = in_transit_reason(path, err, now)
         if transit is not None and transits is not None:
             try:
-                size = path.stat().st_size
+                st = path.stat()
             except OSError:
-                size = 0
-            first, grew = transits.seen(path, now, size)
-            long = now - first >= (IN_TRANSIT_GROWING_SECONDS if grew else IN_TRANSIT_MAX_SECONDS)
-            if long:  # rewritten again and again: told, to act on (session 50)
-                summary.failed.append(
-                    {"file": name, "reason": stuck_in_transit_reason(path, err, first, now)}
+                st = None
+            if st is not None:
+                held = transits.seen(path, now, st, written_probes(path, st.st_size))
+                long = (
+                    now - held.since >= IN_TRANSIT_GROWING_SECONDS
+                    or now - held.progress >= IN_TRANSIT_MAX_SECONDS
                 )
-                return
+                if long:  # rewritten again and again: told, to act on (session 50)
+                    transits.told(path)
+                    reason = stuck_in_transit_reason(path, err, held.since, now, held.restarts)
+                    summary.failed.append({"file": name, "reason": reason})
+                    return
         if transit is not None:  # a partial copy: the next run reads it (session 49)
             summary.in_transit.append({"file": name, "reason": transit})
             return
