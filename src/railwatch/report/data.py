@@ -215,7 +215,9 @@ def event_rows(session: Session, site: Site) -> list[EventRow]:
     return [EventRow(when=e.date, label=e.label) for e in rows]
 
 
-def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> list[BaselinePoint]:
+def baseline_track(
+    rows: Sequence[SceneRow], settings: object | None = None, *, keep: bool = True
+) -> list[BaselinePoint]:
     """The baseline at each counted image of the site's main counting method (the one
     with the most counted images), as the alert rules judged that method's series
     (``analysis.series.split_by_method``): the centre ± :data:`BAND_SPREADS` spreads the
@@ -224,7 +226,14 @@ def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> 
     the spread; none where it judged none), and the trailing record over
     ``record_years`` (``analysis.baseline.trailing_record``). Counts made by another
     method (e.g. occupied length at 3 m) get no band: they are judged against their own,
-    separate history."""
+    separate history.
+
+    ``keep=False`` computes it without filling this module's caches (:data:`_RECENT`,
+    :func:`_traces`, :func:`_parts`), which hold the rows, points and traces of the last
+    sites asked of: for a single answer, as the dashboard's ``GET
+    /api/sites/{site}/baseline``, whose rows are read again for each request (2026-12-07,
+    session 50 review: each call left about 35 MiB held at 10,000 images, 16 calls'
+    worth, 257 -> 815 MiB resident after 19 calls)."""
     by_method: dict[str, list[SceneRow]] = {}
     for r in rows:
         if r.counted and r.method != "presence":
@@ -232,7 +241,7 @@ def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> 
     if not by_method:
         return []
     main = max(sorted(by_method), key=lambda m: len(by_method[m]))
-    return _baseline_track_one(rows, main, settings)
+    return _baseline_track_one(rows, main, settings, keep=keep)
 
 
 def baseline_track_of(
@@ -244,7 +253,7 @@ def baseline_track_of(
 
 
 def _baseline_track_one(
-    rows: Sequence[SceneRow], method: str, settings: object | None = None
+    rows: Sequence[SceneRow], method: str, settings: object | None = None, *, keep: bool = True
 ) -> list[BaselinePoint]:
     """The baseline at each counted image of ``method`` among the site's images ``rows``,
     judged as the analysis judges the series: at the site's local time
@@ -275,7 +284,7 @@ def _baseline_track_one(
     days, values = series.arrays()
     index = {p.when.date(): i for i, p in enumerate(series.points)}
     judged = judged_records(days, values, cfg)
-    baselines = judged_baselines(rows, "all", cfg).get(method, {})
+    baselines = judged_baselines(rows, "all", cfg, keep=keep).get(method, {})
     out: list[BaselinePoint] = []
     for row in counted:
         i = index[row.day]
@@ -300,18 +309,19 @@ def _baseline_track_one(
 
 
 def judged_baselines(
-    rows: Sequence[SceneRow], cls: str = "all", settings: object | None = None
+    rows: Sequence[SceneRow], cls: str = "all", settings: object | None = None, *, keep: bool = True
 ) -> dict[str, dict[date, JudgedBaseline]]:
     """Per counting method, per local day of the site, the baseline the analysis judged
     that day's image of class ``cls`` with (``analysis.alerts.baseline_trace``), from the
     site's images ``rows`` as the analysis reads its stored counts
     (:func:`_series_points`, ``build_series`` of the site's local days, then
     ``split_by_method``). The one source of the baselines a report shows (since
-    2026-12-07, session 45)."""
+    2026-12-07, session 45). ``keep=False``: without filling the caches
+    (:func:`baseline_track`)."""
     cfg = _alert_settings(settings)
     return {
         m: {b.when.date(): b for b in trace}
-        for m, (trace, _) in _of_rows(rows, cls, cfg)[1].items()
+        for m, (trace, _) in _of_rows(rows, cls, cfg, keep=keep)[1].items()
     }
 
 
@@ -328,16 +338,19 @@ _RECENT_SIZE = 16
 
 
 def _of_rows(
-    rows: Sequence[SceneRow], cls: str, cfg: AlertSettings
+    rows: Sequence[SceneRow], cls: str, cfg: AlertSettings, *, keep: bool = True
 ) -> tuple[tuple[CountPoint, ...], dict[str, tuple[tuple[JudgedBaseline, ...], dict[date, int]]]]:
     """The points of ``cls`` of the site's images ``rows`` (:func:`_series_points`) and
-    their traces (:func:`_traces`), those of the same rows object asked for last kept."""
+    their traces (:func:`_traces`), those of the same rows object asked for last kept;
+    with ``keep=False`` computed, and kept nowhere (:func:`baseline_track`)."""
     global _RECENT
     for held, n, c, settings, points, traces in _RECENT:
         if held is rows and n == len(rows) and c == cls and settings == cfg:
             return points, traces
     points = _series_points(rows, cls)
     offset = rows[0].utc_offset if rows else timedelta(0)
+    if not keep:
+        return points, _traces_of(_parts.__wrapped__(points, cls, offset), cfg)
     traces = _traces(points, cls, offset, cfg)
     _RECENT = ((rows, len(rows), cls, cfg, points, traces), *_RECENT[: _RECENT_SIZE - 1])
     return points, traces
@@ -398,10 +411,18 @@ def _traces(
     """``baseline_trace`` of each method's part of the class series of ``points`` at a
     site ``offset`` east of UTC, with the index of each local day in it (cached: the
     evidence asks for one image after another)."""
+    return _traces_of(_parts(points, cls, offset), settings)
+
+
+def _traces_of(
+    parts: dict[str, CountSeries], settings: AlertSettings
+) -> dict[str, tuple[tuple[JudgedBaseline, ...], dict[date, int]]]:
+    """``baseline_trace`` of each method's part ``parts`` of a class series (:func:`_parts`),
+    with the index of each local day in it (:func:`_traces`, uncached)."""
     from railwatch.analysis.alerts import baseline_trace
 
     out = {}
-    for m, part in _parts(points, cls, offset).items():
+    for m, part in parts.items():
         trace = baseline_trace(part, settings)
         out[m] = (trace, {b.when.date(): j for j, b in enumerate(trace)})
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import uuid
 from email.utils import parsedate_to_datetime
@@ -39,6 +40,8 @@ router = APIRouter(tags=["reports"])
 REPORT_UNCHANGED = "the report's file is the same (a report is written once, under its own id)"
 
 ReportId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Report id.")]
+#: A report id (a folder's name under the report folder).
+REPORT_ID = re.compile(r"[0-9a-f]{32}")
 META = "report.json"
 MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
@@ -101,25 +104,76 @@ class ReportIn(BaseModel):
         return self.until if self.until is not None else self.date_to
 
 
-#: The member of a report's metadata file that names the database it was made from (a
-#: hash of its URL, password hidden): kept in the file, never in an answer.
+#: The member of a report's metadata file that names the database it was made from
+#: (:func:`_database_mark`): kept in the file, never in an answer.
 DATABASE = "database"
 
 
 def _database_mark(db: Any) -> str:
     """The mark of the database ``db`` in its reports' metadata: the first 16 hex digits
-    of the SHA-256 of its URL (password hidden). The report folder is the cache's
-    (``RAILWATCH_CACHE_DIR/reports``), which servers of other databases share: until
-    2026-12-07 (session 50) a site's list gave the reports of every database with a site
-    of that name (the demo's "tumangang" listed those of other demo databases)."""
+    of the SHA-256 of what names the database itself. Of a SQLite file, its absolute
+    path (links resolved: ``storage.db.sqlite_path``), so that ``sqlite:///railwatch.db``
+    run from two folders are two databases, and one file by relative and by absolute path
+    one; of another database, its URL normalised (no password, the backend without its
+    driver, the host in lower case, the query's parameters sorted). The report folder is
+    the cache's (``RAILWATCH_CACHE_DIR/reports``), which servers of other databases share:
+    until 2026-12-07 (session 50) a site's list gave the reports of every database with a
+    site of that name (the demo's "tumangang" listed those of other demo databases); the
+    first mark that day hashed the URL's text (:func:`_legacy_mark`), which took the
+    relative name of two folders' files for one database (review, session 50)."""
+    import hashlib
+
+    from sqlalchemy.engine import make_url
+
+    from railwatch.storage.db import is_memory_url, sqlite_path
+
+    url = str(db.url)
+    path = sqlite_path(url)
+    if path is not None:
+        named = f"sqlite-file:{path}"
+    elif is_memory_url(url):
+        # lives as long as its engine: no other server's
+        named = f"sqlite-memory:{id(db.engine)}"
+    else:
+        try:
+            parsed = make_url(url)
+            named = repr(
+                (
+                    parsed.get_backend_name(),
+                    parsed.username,
+                    (parsed.host or "").lower(),
+                    parsed.port,
+                    parsed.database,
+                    sorted((k, str(v)) for k, v in parsed.query.items()),
+                )
+            )
+        except (ValueError, TypeError):  # opened, so a URL: the safe text at worst
+            named = str(db.safe_url)
+    return hashlib.sha256(named.encode()).hexdigest()[:16]
+
+
+def _legacy_mark(db: Any) -> str:
+    """The mark the reports made between 720dac16 and its review (2026-12-07, session 50)
+    carry: the hash of the database's URL text, password hidden. Still read as this
+    database's (of a relative SQLite URL, it cannot say which folder's file it was)."""
     import hashlib
 
     return hashlib.sha256(str(db.safe_url).encode()).hexdigest()[:16]
 
 
-def _public(meta: dict[str, Any]) -> dict[str, Any]:
-    """A report's metadata as answered: without its database's mark."""
-    return {k: v for k, v in meta.items() if k != DATABASE}
+def _public(meta: dict[str, Any], report_id: str) -> dict[str, Any]:
+    """A report's metadata as answered: without its database's mark, and with its id and
+    download links made here from the id of its folder, never those its file holds (the
+    report folder is shared: a ``report.json`` whose ``links`` held
+    ``javascript:...`` was the href of the dashboard's download, script run in its
+    origin at a click; review, 2026-12-07, session 50). A format is listed where it is
+    one the API serves."""
+    out = {k: v for k, v in meta.items() if k != DATABASE}
+    formats = [f for f in (meta.get("formats") or []) if f in MEDIA]
+    out["id"] = report_id
+    out["formats"] = formats
+    out["links"] = {f: f"/api/reports/{report_id}/{f}" for f in formats}
+    return out
 
 
 def _root(request: Request) -> FsPath:
@@ -266,18 +320,21 @@ def list_reports(
             site = repo.get_site(s, site).name
     root = _root(request)
     mark = _database_mark(db)
+    ours = {mark, _legacy_mark(db)}
     metas = []
     if root.is_dir():
         for folder in root.iterdir():
-            if folder.is_dir() and (folder / META).is_file():
+            # a folder named otherwise is no report of this API's (none of its links
+            # would answer: the routes take a report id alone)
+            if REPORT_ID.fullmatch(folder.name) and folder.is_dir() and (folder / META).is_file():
                 try:
                     meta = _meta(folder)
                 except NotFoundError:
                     continue
-                if meta.get(DATABASE, mark) != mark:
+                if meta.get(DATABASE, mark) not in ours:
                     continue  # another database's
                 if site is None or meta.get("site") == site:
-                    metas.append(_public(meta))
+                    metas.append(_public(meta, folder.name))
     metas.sort(key=lambda m: str(m.get("created_at", "")), reverse=True)
     return paginate(request, response, window(metas, page), len(metas), page).envelope()
 
@@ -291,7 +348,7 @@ def list_reports(
 )
 def get_report(report_id: ReportId, request: Request) -> dict[str, Any]:
     """A report's metadata and download links."""
-    return _public(_meta(_root(request) / report_id))
+    return _public(_meta(_root(request) / report_id), report_id)
 
 
 @router.get(

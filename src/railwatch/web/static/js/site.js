@@ -19,7 +19,7 @@
   const OCCUPIED = RW_STYLE.occupied;
   const $ = (id) => document.getElementById(id);
 
-  const state = { scenes: [], index: -1, tiles: null, dets: null, occ: null, chart: null, events: [], alerts: [], cls: "all", seq: 0 };
+  const state = { scenes: [], index: -1, tiles: null, dets: null, occ: null, chart: null, events: [], alerts: [], cls: "all", seq: 0, chartSeq: 0, recordDrawn: null };
 
   await auth.init();
   if (auth.blocked()) {
@@ -104,13 +104,21 @@
     counts: early(all(`/api/sites/${enc}/counts?class=all`, 10000)),
     classes: early(api(`/api/sites/${enc}/counts?limit=1`)),
     toReview: early(api(`/api/sites/${enc}/to-review?limit=${TO_REVIEW}`)),
-    // the site total's trailing record, drawn on its chart (session 50); an older server
-    // without it draws none
+    // the site total's trailing record, drawn on its chart (session 50; baselineNow); an
+    // older server without it draws none
     baseline: null,
   };
-  /** Ask for the site total's baseline and record again (a review or removal changes them). */
-  const askBaseline = () => { pending.baseline = early(api(`/api/sites/${enc}/baseline`).catch(() => null)); };
-  askBaseline();
+  /** The site total's baseline and record (GET /api/sites/{site}/baseline), asked for
+   * once until askBaseline says it may have changed; null where it cannot be had. Asked
+   * for only when the total's chart is drawn: it takes seconds at thousands of images
+   * (review, 2026-12-07, session 50: asked again after every review, removal and
+   * analysis, with a class's chart shown too). Its ETag makes the browser's copy answer
+   * while nothing it depends on has changed. */
+  const baselineNow = () => (pending.baseline ||= api(`/api/sites/${enc}/baseline`).catch(() => null));
+  /** The baseline and record may have changed (a review, a removal, an analysis): asked
+   * for again when the total's chart is next drawn. */
+  const askBaseline = () => { pending.baseline = null; };
+  baselineNow(); // the page opens on the site total's chart
   let scenes, events;
   try {
     [scenes, events] = await Promise.all([pending.scenes, pending.events]);
@@ -838,6 +846,9 @@
     // the series the chart shows, as a file (2026-12-07, session 50: the page offered no
     // download of it; the CSV is the API's, every image of the class in one file)
     $("counts-csv").setAttribute("href", `/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}&format=csv`);
+    // this chart's turn: a record that comes after another chart was asked for (or the
+    // counts failed, said in its place) is not drawn
+    const seq = ++state.chartSeq;
     let counts;
     try {
       counts = await (asked || all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000));
@@ -856,10 +867,36 @@
     $("chart-title").textContent = byLength
       ? "Railcars per image (3 m images: car equivalents from track length)"
       : "Railcars per image";
-    const baseline = cls === "all" ? await pending.baseline : null;
-    state.chart = RWChart.draw($("chart"), counts, {
+    // drawn at once, the record added when it comes (review, 2026-12-07, session 50: the
+    // chart waited for it, 2-3 s at 10,000 images)
+    const draw = (baseline) => {
+      state.chart = RWChart.draw($("chart"), counts, chartOptions(cls, baseline));
+      if (state.index >= 0) state.chart.select(scenes[state.index].id);
+    };
+    draw(null);
+    document.body.dataset.record = cls === "all" ? "pending" : "none";
+    if (cls === "all") {
+      // (not awaited: the callers go on with the chart drawn)
+      state.recordDrawn = baselineNow().then((baseline) => {
+        if (seq !== state.chartSeq) return;
+        if (baseline) {
+          const inChart = $("chart").contains(document.activeElement);
+          draw(baseline);
+          // the keyboard stays in the chart, on the image shown
+          if (inChart) { const stop = $("chart").querySelector("[tabindex='0']"); if (stop) stop.focus({ preventScroll: true }); }
+        }
+        document.body.dataset.record = baseline ? "drawn" : "none"; // for tests and scripts
+      });
+    }
+    return counts;
+  }
+
+  /** The chart's options for the series of ``cls``, with the site total's record
+   * (``baseline``: GET /api/sites/{site}/baseline) or none. */
+  function chartOptions(cls, baseline) {
+    return {
       events: state.events, alerts: state.alerts.filter((a) => a.cls === cls), zone: site.local_zone,
-      record: baseline ? { items: baseline.items, years: baseline.record_years, method: baseline.method } : null,
+      record: cls === "all" && baseline ? { items: baseline.items, years: baseline.record_years, method: baseline.method } : null,
       // a silence's mark (no image to open): outline its alert in the panel, in view, and
       // move the focus to it, so that a screen reader reads it (session 32: the outline
       // alone told a keyboard user nothing)
@@ -881,9 +918,7 @@
         }
         select(i);
       },
-    });
-    if (state.index >= 0) state.chart.select(scenes[state.index].id);
-    return counts;
+    };
   }
 
   /** How wide an interval is against its count, in words, as `railwatch scene to-review`
@@ -1017,7 +1052,7 @@
     });
     const shownOpen = open.filter((a) => a.cls === state.cls);
     const listed = state.alerts.filter((a) => a.cls === state.cls).length;
-    const here = el("p", { class: "open-shown muted" }, `Listed below, most severe first: ${className(state.cls)}, ${listed} alert${listed === 1 ? "" : "s"}` +
+    const here = el("p", { class: "open-shown muted" }, `Listed below, the open ones first, most severe first, then the acknowledged: ${className(state.cls)}, ${listed} alert${listed === 1 ? "" : "s"}` +
       (listed ? `; open: ${shownOpen.length ? severityWords(bySeverity(shownOpen)) : "none"}` : ""));
     box.replaceChildren(head, el("p", { class: "open-classes" }, el("span", { class: "muted" }, "Open by class: "), ...buttons.flatMap((b) => [b, " "])), here);
   }
@@ -1026,12 +1061,16 @@
     const box = $("alerts");
     renderOpen();
     if (!state.alerts.length) { box.replaceChildren(el("p", { class: "muted" }, "No alerts.")); return; }
-    // the alerts of the class shown in the chart (the site total by default), the most
-    // severe first, newest first within a severity (the API's order; a stable sort):
-    // 2026-12-07, session 50, newest first alone, the demo's panel opened on an info
-    // record of 2024-06-17 and its 2023 high records were nine info alerts further down
+    // the alerts of the class shown in the chart (the site total by default): the open
+    // ones (not acknowledged, or changed since) first, the most severe first, then the
+    // acknowledged ones, as severe; newest first within each (the API's order; a stable
+    // sort). 2026-12-07, session 50: newest first alone, the demo's panel opened on an
+    // info record of 2024-06-17 and its 2023 high records were nine info alerts further
+    // down; by severity alone (its review), an acknowledged high stood above an open
+    // medium, what is left to check under what was checked
     const rank = (a) => { const i = SEVERITIES.indexOf(a.severity); return i < 0 ? SEVERITIES.length : i; };
-    const shown = state.alerts.filter((a) => a.cls === state.cls).sort((x, y) => rank(x) - rank(y));
+    const shown = state.alerts.filter((a) => a.cls === state.cls)
+      .sort((x, y) => Number(!isOpen(x)) - Number(!isOpen(y)) || rank(x) - rank(y));
     const others = state.alerts.length - shown.length;
     // (with a class chosen, the site total's alerts are among the others: "on single
     // classes" was wrong there)
@@ -1134,7 +1173,6 @@
       }
       state.events = [...state.events, ev].sort((a, b) => a.date.localeCompare(b.date) || a.id - b.id);
       renderEvents();
-  loadReports();
       await loadChart(state.cls);
       $("event-msg").replaceChildren(`Added ${ev.date} ${ev.label}: drawn on the chart. The alerts name an event once the site is analysed again. `,
         analyzeButton());
@@ -1193,7 +1231,11 @@
       ? el("ul", { class: "report-list" }, ...page.items.map((r) => el("li", { dataset: { report: r.id } },
         el("span", { class: "d tip", tabindex: "0", title: siteDayTitle("made", r.created_at, site.local_zone) },
           siteDay(r.created_at, site.local_zone)), ` ${period(r)}: `,
-        ...r.formats.flatMap((f, i) => [i ? " · " : "", el("a", { href: r.links[f], download: "", class: `report-${f}` }, `Download ${f.toUpperCase()}`)]))))
+        // each link made from the report's id, the API's own path, never taken from the
+        // answer's `links` (review, 2026-12-07, session 50: a report.json in the shared
+        // folder with "javascript:..." there ran script in this page at a click)
+        ...r.formats.filter((f) => f === "html" || f === "pdf").flatMap((f, i) => [i ? " · " : "",
+          el("a", { href: `/api/reports/${encodeURIComponent(r.id)}/${f}`, download: "", class: `report-${f}` }, `Download ${f.toUpperCase()}`)]))))
       : el("p", { class: "muted reports-none" }, "No report of this site made on this server yet.");
     const more = page.total > page.items.length
       ? el("p", { class: "muted" }, `and ${page.total - page.items.length} older (GET /api/reports?site=${site.name})`) : null;
@@ -1286,5 +1328,7 @@
   } else {
     await select(startIndex(), "replace");
   }
+  // ready once the total's record is drawn too (the chart was drawn before it came)
+  if (state.recordDrawn) await state.recordDrawn;
   document.body.dataset.ready = "1";
 })();
