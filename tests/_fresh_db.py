@@ -190,7 +190,14 @@ def make_pg_template(server_url: str) -> str:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        Database(make_url(server_url).set(database=name).render_as_string(False)).dispose()
+        try:
+            Database(make_url(server_url).set(database=name).render_as_string(False)).dispose()
+        except BaseException:
+            # a migration that fails (one being written) leaves no template behind for
+            # every later test to add another to
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            raise
     finally:
         admin.dispose()
     return name

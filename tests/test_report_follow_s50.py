@@ -126,9 +126,15 @@ def test_each_pair_of_images_is_drawn_once_in_the_pdf() -> None:
     # the alerts on an earlier page's images name it (the PDF's page 2: the first page's
     # after) and the alert they are drawn for
     where = "Its images are on page 2, drawn for the alert record · high · 2023-09-21 · site total."
-    assert texts[0].count(where) == 1  # the total's shift, under its images
+    above = "Its images are above, drawn for the alert record · high · 2023-09-21 · site total."
+    # the total's shift, under its images on their page: "above" (it said "on page 2"
+    # on page 2 until the review of session 50)
+    assert texts[0].count(above) == 1 and where not in texts[0]
     assert texts[1].count(where) == 2  # the untyped railcars' record and shift
     assert "Alerts without images of their own, newest first" in texts[1]
+    # the heading counts the alerts drawn with images of their own (2 pairs), not the
+    # alerts on them ("the 5 most severe" until the review of session 50)
+    assert "images are shown for the 2 most severe alerts above info" in texts[1], texts[1]
     from railwatch.report.model import shown_before  # the rule, for the HTML too
 
     assert shown_before(evidence) == {1: 0, 3: 0, 4: 0}

@@ -148,3 +148,17 @@ def test_a_general_models_container_or_tanker_is_no_railcar_without_a_rail_class
         "hopper",
         "flat",
     )
+
+
+def test_a_ship_aircraft_or_animal_model_is_general_too() -> None:
+    """Only road vehicles and people made a model general: a port model's bare
+    "container", a military model's "tank" and a farm model's "wagon" were railcars
+    (second review of session 50)."""
+    from railwatch.detect.onnx_backend import class_map_of
+
+    assert class_map_of(["ship", "container", "crane"]) == (None, None, None)
+    assert class_map_of(["boat", "container", "tanker"]) == (None, None, None)
+    assert class_map_of(["aircraft", "tank"]) == (None, None)
+    assert class_map_of(["horse", "wagon", "cart"]) == (None, None, None)
+    # beside a clearly rail class they are a railcar model's
+    assert class_map_of(["ship", "container", "locomotive"]) == (None, "container", "locomotive")

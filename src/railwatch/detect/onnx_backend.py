@@ -164,10 +164,10 @@ def _mapped_before_s49(name: str) -> str | None:
     return compact if compact in ALL_CLASSES else _ALIASES.get(key)
 
 
-#: Class names of road vehicles and people (COCO's, DOTA's, xView's): a model that has one
-#: of them is a general model, whose bare "car" is an automobile, not a railcar
-#: (:func:`class_map_of`).
-ROAD_CLASSES = frozenset(
+#: Class names of road vehicles and people, ships, aircraft and animals (COCO's, DOTA's,
+#: xView's): a model that has one of them is a general model, whose bare "car" is an
+#: automobile, not a railcar (:func:`class_map_of`).
+GENERAL_CLASSES = frozenset(
     {
         "truck",
         "bus",
@@ -184,6 +184,26 @@ ROAD_CLASSES = frozenset(
         "vehicle",
         "passenger vehicle",
         "tractor",
+        # ships, aircraft, animals and port or airfield objects (COCO, DOTA, xView): a
+        # model with them is no railcar model either, and its bare "container", "tanker"
+        # or "wagon" a ship's, a port's or a horse's (review of session 50)
+        "ship",
+        "boat",
+        "vessel",
+        "airplane",
+        "aeroplane",
+        "aircraft",
+        "plane",
+        "helicopter",
+        "container crane",
+        "crane",
+        "harbor",
+        "harbour",
+        "storage tank",
+        "horse",
+        "cow",
+        "sheep",
+        "cart",
     }
 )
 
@@ -233,8 +253,8 @@ def _key(name: str) -> str:
 
 def general_model(names: Sequence[str]) -> bool:
     """Whether a model's class names include road vehicles or people
-    (:data:`ROAD_CLASSES`): a general model, whose ``car`` and ``train`` are no railcars."""
-    return any(_key(n) in ROAD_CLASSES for n in names)
+    (:data:`GENERAL_CLASSES`): a general model, whose ``car`` and ``train`` are no railcars."""
+    return any(_key(n) in GENERAL_CLASSES for n in names)
 
 
 def general_words(names: Sequence[str], dropped: Sequence[str]) -> list[str]:
@@ -261,7 +281,7 @@ def _clearly_rail(key: str) -> bool:
 
 def class_map_of(names: Sequence[str]) -> tuple[str | None, ...]:
     """The railwatch class of each of a model's class names (:func:`railwatch_class`),
-    but in a model that also has road vehicles or people (:data:`ROAD_CLASSES`: COCO's
+    but in a model that also has road vehicles or people (:data:`GENERAL_CLASSES`: COCO's
     80 names, which an Ultralytics export of a model built from its YAML carries, or a
     DOTA or xView model) a bare ``car`` is an automobile and a bare ``train`` a whole
     train, not a railcar: their boxes are dropped, and ``detect`` says so (2026-12-07,

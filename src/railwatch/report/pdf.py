@@ -811,6 +811,14 @@ def _alert_pages(data: ReportData, first_page: int = 2) -> list[Figure]:
         room = FOOT_LINES if head is None else HEAD_AND_FOOT_LINES - head.lines
         foot = None
         if run and _lines(blocks) <= room:
+            # listed at this page's foot: its images are "above", not "on page N" of
+            # the page it is on (review of session 50)
+            on_page = f"Its images are on page {here}, "
+            for ev in run:
+                said = refs.get(id(ev))
+                if said is not None and said.startswith(on_page):
+                    refs[id(ev)] = "Its images are above, " + said[len(on_page) :]
+            blocks = _alert_blocks(data, run, refs)
             foot = _alert_list(data, blocks, listed, total)
             listed += len(run)
             k += 1
@@ -911,9 +919,11 @@ def _alert_list(
     """Alerts without images numbered ``start + 1`` to ``start + len(blocks)`` of
     ``total``, as a page or a page's foot lists them; an info alert's one paragraph
     follows another without a blank line."""
-    shown = sum(1 for ev in data.evidence if ev.after is not None)
-    # alerts on the images of an earlier page are listed too (session 50)
-    elsewhere = bool(shown_before(data.evidence))
+    # alerts on the images of an earlier page are listed too (session 50), and do not
+    # count among those shown with images ("the 5 most severe" where 2 pairs were drawn)
+    before = shown_before(data.evidence)
+    shown = sum(1 for i, ev in enumerate(data.evidence) if ev.after is not None and i not in before)
+    elsewhere = bool(before)
     span = f"{start + 1}" if len(blocks) == 1 else f"{start + 1}–{start + len(blocks)}"
     info = "; info alerts by their first sentence" if any(compact for _, compact in blocks) else ""
     # images go to alerts above info only (builder._with_images)
