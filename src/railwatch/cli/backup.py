@@ -60,14 +60,34 @@ def backup_command(
                 "bytes": result.size,
                 "revision": result.revision,
                 "rows": result.rows,
+                "removed": [str(p) for p in result.removed],
             }
         )
         return
     rows = ", ".join(f"{n} {table}" for table, n in result.rows.items())
+    _say_removed(result.removed)
     console.print(
         f"backed up {escape(str(result.source))} to {escape(str(result.path))} "
         f"({result.size / 1e6:.1f} MB, schema {escape(result.revision)}; {rows}); "
         "integrity checked",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _say_removed(removed: tuple[Path, ...]) -> None:
+    """Say which unfinished copies, left by backups or restores killed before they ended,
+    this one removed (2026-12-07, session 50: they were left, hidden, for good)."""
+    if not removed:
+        return
+    names = ", ".join(p.name for p in removed[:3]) + (", ..." if len(removed) > 3 else "")
+    n = len(removed)
+    console.print(
+        escape(
+            f"removed {n} unfinished cop{'y' if n == 1 else 'ies'} that a backup or restore "
+            f"killed before it ended had left in {removed[0].parent} ({names}): "
+            f"{'it was' if n == 1 else 'they were'} never a backup"
+        ),
         highlight=False,
         soft_wrap=True,
     )
@@ -167,9 +187,11 @@ def restore_command(
                 "revision": result.revision,
                 "upgrade_pending": result.revision != head,
                 "rows": result.rows,
+                "removed": [str(p) for p in result.removed],
             }
         )
         return
+    _say_removed(result.removed)
     rows = ", ".join(f"{n} {table}" for table, n in result.rows.items())
     kept = f"; the database as it was is kept in {escape(str(result.kept))}" if result.kept else ""
     if result.was_empty:
@@ -240,12 +262,23 @@ _URL_FROM = (
 def _of_dest(message: str, source: str, dest: str) -> str:
     """``message``, a database error, naming DEST as the URL to check where it is about
     DEST: the library's words name --db and RAILWATCH_DB, which give the source here."""
+    import contextlib
     import re
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     from railwatch.storage.db import mask_password
 
     def names(url: str) -> bool:
-        return re.search(re.escape(mask_password(url)) + r"(?![\w./%-])", message) is not None
+        # as given, or as SQLAlchemy writes it (?host=/tmp/x as ?host=%2Ftmp%2Fx): DEST's
+        # errors kept "--db URL" until session 50 where it wrote the URL otherwise
+        shown = {mask_password(url)}
+        with contextlib.suppress(ArgumentError, ValueError):
+            shown.add(make_url(url).render_as_string(hide_password=True))
+        return any(
+            re.search(re.escape(form) + r"(?![\w./%-])", message) is not None for form in shown
+        )
 
     if names(source) or not names(dest):
         return message

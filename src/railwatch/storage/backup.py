@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +39,8 @@ from railwatch.storage.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     BusyError,
     NoDatabaseError,
+    file_size_limit,
+    file_size_limit_message,
     is_memory_url,
     lock_failed_message,
     path_problem,
@@ -51,6 +55,7 @@ __all__ = [
     "backup",
     "is_empty_database_file",
     "pg_dump_hint",
+    "remove_unfinished_copies",
     "resolved_file_path",
     "restore",
 ]
@@ -72,6 +77,9 @@ class BackupResult:
     size: int
     revision: str
     rows: dict[str, int] = field(default_factory=dict)
+    #: Unfinished copies that backups or restores killed before they ended (``kill -9``,
+    #: a crash, a power cut) had left in DEST's folder, removed by this backup.
+    removed: tuple[Path, ...] = ()
 
 
 def pg_dump_hint(url: str) -> str:
@@ -114,16 +122,27 @@ def _no_room(folder: Path) -> bool:
     return stat.f_bavail * stat.f_frsize < (1 << 20)
 
 
-def _failed(what: str, err: BaseException, dest: Path) -> StorageError:
-    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-    low = first.lower()
-    if (
+def _disk_full(err: BaseException | None, folder: Path) -> bool:
+    """Whether ``err`` (of SQLite or the OS, writing in ``folder``) says there was no
+    room: SQLite says some such writes as "disk I/O error", told by the room left."""
+    if err is None:
+        return False
+    low = str(err).lower()
+    return (
         "disk is full" in low
         or "no space left" in low
         or "quota" in low
-        or ("disk i/o error" in low and _no_room(dest.parent))
-    ):
+        or ("disk i/o error" in low and _no_room(folder))
+    )
+
+
+def _failed(what: str, err: BaseException, dest: Path) -> StorageError:
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    low = first.lower()
+    if _disk_full(err, dest.parent):
         why = f"the disk holding {dest.parent} is full: free space or give another DEST"
+    elif "disk i/o error" in low and (limit := file_size_limit()) is not None:
+        why = file_size_limit_message(limit)  # "check the disk" until session 50
     elif "database is locked" in low:  # said "check the disk" until session 41
         why = (
             f"another process held the database alone for {SQLITE_BUSY_TIMEOUT_MS / 1000:g} s "
@@ -294,9 +313,130 @@ def _read_uri(source: Path) -> str:
     if (
         not os.access(source.parent, os.W_OK)
         and not source.with_name(source.name + "-wal").exists()
+        and not _has_journal(source)  # immutable would read half-written pages
     ):
         uri += "&immutable=1"
     return uri
+
+
+def _first_problems(check: list[str]) -> str:
+    """The first three problems ``PRAGMA integrity_check`` gave: SQLite gives them as one
+    row of many lines (a damaged copy printed a hundred lines, "Page N is never used",
+    until 2026-12-07, session 50), or as rows."""
+    lines = [line.strip() for row in check for line in str(row).splitlines() if line.strip()]
+    more = f"; and {len(lines) - 3} more" if len(lines) > 3 else ""
+    return "; ".join(lines[:3]) + more
+
+
+def _has_journal(source: Path) -> bool:
+    """Whether a rollback journal with anything in it lies beside ``source``: a
+    transaction in progress, or one that did not finish (a ``railwatch restore``, which
+    writes in that mode, or another program, killed while it wrote: a "hot" journal,
+    which the next connection that may write rolls back)."""
+    try:
+        return source.with_name(source.name + "-journal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _roll_back_unfinished(source: Path) -> None:
+    """Put the database ``source`` back as its last commit left it where a transaction
+    killed while it wrote left its rollback journal beside it, as SQLite does for the
+    next connection that may write (a read-only one cannot: the backup failed with
+    "attempt to write a readonly database", said as DEST's folder not writable, until
+    2026-12-07, session 50; and in a folder that cannot be written the copy was read
+    ``immutable``, the half-written pages without their journal). A writer still at
+    work holds its lock: this waits for it like any connection, then finds nothing to
+    do."""
+    if not _has_journal(source):
+        return
+    journal = source.with_name(source.name + "-journal")
+    if not os.access(source.parent, os.W_OK) or not os.access(source, os.W_OK):
+        raise StorageError(
+            f"{source} has the journal of a transaction that did not finish beside it "
+            f"({journal.name}: a railwatch restore or another program stopped while it "
+            "wrote), and SQLite must write the database to put it back as it was before "
+            "it can be read, which it cannot here (read-only): copy the database and its "
+            f"{journal.name} file together to a folder you can write and back up that copy; "
+            "nothing was backed up"
+        )
+    try:
+        with _connection(str(source)) as con:
+            con.execute("PRAGMA schema_version").fetchone()  # rolls a hot journal back
+    except sqlite3.DatabaseError as err:
+        low = str(err).lower()
+        if "locked" in low or "busy" in low:
+            raise StorageError(
+                f"another process held {source} alone for "
+                f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s (`railwatch restore`, or a program "
+                "that locks it exclusively): let it finish and run the backup again; "
+                "nothing was backed up"
+            ) from err
+        raise StorageError(
+            f"{source} has the journal of a transaction that did not finish beside it "
+            f"({journal.name}), and SQLite could not put the database back as it was "
+            f"({err}): check the disk and run the backup again; nothing was backed up"
+        ) from err
+
+
+#: This machine's name in the unfinished copies' names (letters, digits, dots, dashes).
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "", socket.gethostname())[:40] or "host"
+
+#: An unfinished copy of :func:`_backup_from` (and the files SQLite keeps beside it):
+#: ``.NAME.partial-HOST-PID`` (``.NAME.partial-PID`` before 2026-12-07, session 50).
+_PARTIAL = re.compile(r"\.(?P<name>.+)\.partial-(?:(?P<host>[A-Za-z0-9.-]*)-)?(?P<pid>\d+)")
+_PARTIAL_ENDS = ("", "-journal", "-wal", "-shm")
+
+
+def _partial_name(dest: Path) -> Path:
+    """Where :func:`_backup_from` writes the copy for ``dest`` until it is checked: a
+    hidden file beside it naming this machine and process, so that a later backup can
+    tell one left by a process that is gone (:func:`remove_unfinished_copies`); the
+    name cut short where a long DEST's would be too long (255 bytes, usually)."""
+    return dest.with_name(f".{dest.name[:200]}.partial-{_HOST}-{os.getpid()}")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process (EPERM): it is there
+        return True
+    return True
+
+
+def remove_unfinished_copies(folder: Path) -> tuple[Path, ...]:
+    """Remove the unfinished copies (``.NAME.partial-HOST-PID`` and the ``-journal``,
+    ``-wal`` and ``-shm`` files beside them) that a backup, or a restore's copy of the
+    database as it was, left in ``folder`` when killed before it ended (``kill -9``, a
+    crash, a power cut: each is a whole database, hidden, which nothing removed until
+    2026-12-07, session 50). Only those of this machine whose process is gone: a copy of
+    a backup still running, here or on another machine sharing the folder, is left.
+    Returns the copies removed (not the files beside them)."""
+    removed: list[Path] = []
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return ()
+    for path in entries:
+        name = path.name
+        end = next((e for e in _PARTIAL_ENDS[1:] if name.endswith(e)), "")
+        match = _PARTIAL.fullmatch(name[: len(name) - len(end)] if end else name)
+        if match is None or match["host"] not in (None, _HOST):
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or _process_alive(pid):
+            continue
+        try:
+            if path.is_symlink() or not path.is_file():
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        if not end:
+            removed.append(path)
+    return tuple(removed)
 
 
 def _keep(partial: Path, dest: Path) -> None:
@@ -326,7 +466,9 @@ def backup(url: str, dest: str | Path) -> BackupResult:
             "file name, e.g. railwatch-backup.db"
         )
     source = _check_source(url)
-    return _backup_from(source, _check_dest(source, Path(dest)))
+    checked = _check_dest(source, Path(dest))
+    _roll_back_unfinished(source)
+    return _backup_from(source, checked)
 
 
 def _backup_from(
@@ -335,8 +477,8 @@ def _backup_from(
     """Copy the database file ``source`` to the new file ``dest`` (checked, as
     :func:`backup` does), read through ``opened`` where given (:func:`restore`'s
     connection, which alone holds the database), else through a read-only connection."""
-    # the name cut short where a long DEST's would be too long (255 bytes, usually)
-    partial = dest.with_name(f".{dest.name[:200]}.partial-{os.getpid()}")
+    removed = remove_unfinished_copies(dest.parent)
+    partial = _partial_name(dest)
     try:
         try:
             with contextlib.ExitStack() as stack:
@@ -364,7 +506,7 @@ def _backup_from(
                 revision, rows = _describe(out, source)
             if not mode or str(mode[0]).lower() != "delete" or check != ["ok"]:
                 raise StorageError(
-                    f"backup of {source} failed its check ({'; '.join(check[:3])}): "
+                    f"backup of {source} failed its check ({_first_problems(check)}): "
                     f"nothing was written to {dest}; check the database with `sqlite3 "
                     f"{source} 'PRAGMA integrity_check'`"
                 )
@@ -385,7 +527,7 @@ def _backup_from(
             # behind "internal error: OSError" (until session 41)
             with contextlib.suppress(OSError):
                 leftover.unlink()
-    return BackupResult(source, dest, dest.stat().st_size, revision, rows)
+    return BackupResult(source, dest, dest.stat().st_size, revision, rows, removed)
 
 
 @dataclass(frozen=True)
@@ -404,6 +546,9 @@ class RestoreResult:
     created: bool = False
     #: Whether there was a database file of 0 bytes there (filled, nothing replaced).
     was_empty: bool = False
+    #: Unfinished copies that interrupted backups or restores had left beside the
+    #: database, removed by this restore (:func:`remove_unfinished_copies`).
+    removed: tuple[Path, ...] = ()
 
 
 def _known_revisions() -> set[str]:
@@ -482,7 +627,7 @@ def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
     if check != ["ok"]:
         raise StorageError(
             f"{path} cannot be restored: it fails SQLite's integrity check "
-            f"({'; '.join(check[:3])}); the database was not changed: give another backup"
+            f"({_first_problems(check)}); the database was not changed: give another backup"
         )
     if revision == _NO_REVISION:  # called "newer than this railwatch knows" before
         raise StorageError(
@@ -587,7 +732,7 @@ def _interrupted(
         said = (
             "and SQLite's integrity check after the copy said ok: nothing else to do"
             if checked == ["ok"]
-            else f"but it fails SQLite's integrity check ({'; '.join(checked[:3])})"
+            else f"but it fails SQLite's integrity check ({_first_problems(checked)})"
         )
         return RestoreInterrupted(
             f"railwatch restore was interrupted once it had restored the database: "
@@ -619,6 +764,23 @@ def _interrupted(
     )
 
 
+def _read_only_mount(folder: Path) -> bool:
+    """Whether ``folder`` is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def _megabytes(path: Path) -> str:
+    """The size of the SQLite database ``path`` with its ``-wal`` file, as "about N MB"."""
+    size = 0
+    for file in (path, path.with_name(path.name + "-wal")):
+        with contextlib.suppress(OSError):
+            size += file.stat().st_size
+    return f"about {max(size / 1e6, 0.1):.1f} MB"
+
+
 def _keep_as_it_was(target: Path, dst: sqlite3.Connection) -> Path | None:
     """Copy the database ``target``, held alone by ``dst``, to
     ``FILE.before-restore-STAMP.db`` beside it (checked as :func:`backup` checks), or
@@ -634,6 +796,16 @@ def _keep_as_it_was(target: Path, dst: sqlite3.Connection) -> Path | None:
     try:
         _backup_from(target, kept, dst)
     except StorageError as err:
+        if _disk_full(err.__cause__, target.parent):
+            # said "... give another DEST ... move FILE aside yourself" until session 50:
+            # restore has no DEST, and moving the file on the same disk frees nothing
+            raise StorageError(
+                f"there is no room on the disk holding {target.parent} for the copy of the "
+                f"database as it is ({_megabytes(target)}), which railwatch restore keeps "
+                f"beside it ({kept.name}) before replacing it: nothing was restored and the "
+                "database is as it was; free that much space there, and as much again for "
+                "the restore itself, then run railwatch restore again"
+            ) from err
         raise StorageError(
             f"the database {target} could not be copied before being replaced ({err}); "
             f"nothing was restored. Move {target.name} and its -wal and -shm files aside "
@@ -667,6 +839,12 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
         raise InputError(f"cannot read the backup {problem}; the database was not changed")
     source = resolved_file_path(source)
     _check_backup_file(source, target)
+    if _read_only_mount(target.parent):  # no user can: said as one until session 50
+        raise StorageError(
+            f"folder {target.parent} is on a read-only file system, so the database in it "
+            "cannot be replaced: nothing was restored (mount it read-write, or restore into "
+            "a database elsewhere with --db sqlite:///NEW.db)"
+        )
     if not os.access(target.parent, os.W_OK):
         raise StorageError(
             f"folder {target.parent} cannot be written, so the database could not be kept "
@@ -686,21 +864,28 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
     # is left in place, not removed, if the restore fails
     was_empty = is_empty_database_file(target)
     kept: Path | None = None
+    removed: tuple[Path, ...] = ()
     check: list[str] | None = None  # the integrity check after the copy, once it ran
     try:
         with _no_run_holds(target), _sole_access(target) as dst:
             before = _schema_cookie(dst)
             try:
+                removed = remove_unfinished_copies(target.parent)
                 kept = _keep_as_it_was(target, dst)
                 where = f" (and is kept in {kept})" if kept else ""
                 try:
                     with _connection(f"{source.as_uri()}?mode=ro", uri=True) as src:
                         src.backup(dst)  # one transaction: the old database or the new one
                 except sqlite3.DatabaseError as err:
+                    advice = (
+                        f"the disk holding {target.parent} is full: free space there (the "
+                        f"backup needs {_megabytes(source)}) and run railwatch restore again"
+                        if _disk_full(err, target.parent)
+                        else "check the disk and run railwatch restore again"
+                    )
                     raise StorageError(
                         f"restoring {source} into {target} failed ({err}); the database "
-                        f"is as it was{where}: check the disk and run railwatch restore "
-                        "again"
+                        f"is as it was{where}: {advice}"
                     ) from err
                 try:
                     check = [r[0] for r in dst.execute("PRAGMA integrity_check")]
@@ -743,8 +928,15 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
     if check != ["ok"]:
         raise StorageError(
             f"{target} fails SQLite's integrity check after the restore "
-            f"({'; '.join(check[:3])}); the database as it was is kept in {kept}"
+            f"({_first_problems(check)}); the database as it was is kept in {kept}"
         )
     return RestoreResult(
-        target, source, kept, revision, rows, created=not existed or was_empty, was_empty=was_empty
+        target,
+        source,
+        kept,
+        revision,
+        rows,
+        created=not existed or was_empty,
+        was_empty=was_empty,
+        removed=removed,
     )

@@ -383,6 +383,30 @@ def _folder_is_full(url: str) -> bool:
     return stat.f_bavail * stat.f_frsize < _FULL_BELOW
 
 
+def file_size_limit() -> int | None:
+    """The most bytes this process may write to one file (``ulimit -f``, a systemd
+    service's ``LimitFSIZE=``), or None where it is unlimited. SQLite says a write past
+    it as "disk I/O error" (Python ignores SIGXFSZ, so the write fails with EFBIG)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows: no such limit
+        return None
+    try:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (OSError, ValueError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def file_size_limit_message(limit: int) -> str:
+    """What to say of a write refused under :func:`file_size_limit`'s ``limit``."""
+    return (
+        f"this process may not write files larger than {limit / 1e6:.3g} MB (a file size "
+        "limit: ulimit -f, or LimitFSIZE= of a systemd service), likely what stopped the "
+        "write: raise it (ulimit -f unlimited) and run the command again"
+    )
+
+
 def refuses_writes(err: BaseException) -> bool:
     """Whether ``err`` is PostgreSQL's "cannot execute ... in a read-only transaction"
     (SQLSTATE 25006): in a writing session, the server or database accepts no writes."""
@@ -454,6 +478,15 @@ def _connect_advice(first: str, url: str) -> str:
     return "check that the server is running and the database URL (host, port, user, database name;"
 
 
+#: PostgreSQL's words (libpq, psycopg, the server) for a connection lost once made.
+_LOST_CONNECTION = (
+    "server closed the connection unexpectedly",
+    "the connection is lost",
+    "terminating connection due to administrator command",
+    "connection to server was lost",
+)
+
+
 def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -> str:
     """A one-line message for a database error: SQLite's lock wait, an unreachable
     server, a full disk, a file that is not a SQLite database or a damaged one (since
@@ -466,6 +499,15 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     if is_sqlite_locked(err):
         return _sqlite_locked_message(url)
+    if any(words in first.lower() for words in _LOST_CONNECTION):
+        # said "cannot connect ... check the database URL" until session 50, though the
+        # URL had connected: a server stopped in the middle of a copy-db, a run
+        return (
+            f"{failed} ({url}): the connection to the server was lost ({first}): the server "
+            "stopped or restarted, or the network to it dropped; check that it runs "
+            "(pg_isready), then run the command again (its unfinished transaction was "
+            "rolled back, and everything recorded before is kept)"
+        )
     if isinstance(err, OperationalError) and any(
         word in first.lower()
         for word in ("connection", "could not connect", "resolve host", "translate host name")
@@ -512,6 +554,13 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
             f"{failed} ({url}): {first}: the disk holding the database is full, or a quota "
             "was reached; free space and run the command again (its unfinished transaction "
             "was rolled back, and everything recorded before is kept)"
+        )
+    limit = file_size_limit()
+    if url.startswith("sqlite") and "disk i/o error" in low and limit is not None:
+        # a file size limit (ulimit -f) was said as a disk fault until session 50
+        return (
+            f"{failed} ({url}): {first}: {file_size_limit_message(limit)} (its unfinished "
+            "transaction was rolled back, and everything recorded before is kept)"
         )
     if url.startswith("sqlite") and "disk i/o error" in low:
         return (
