@@ -24,7 +24,7 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import date as Day
@@ -463,7 +463,7 @@ class TransitLog:
     def key(file: Path) -> str:
         try:
             return str(file.resolve())
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a loop of links (Python < 3.13)
             return str(file.absolute())
 
     def seen(self, file: Path, now: float, st: os.stat_result, written: int) -> TransitState:
@@ -472,8 +472,11 @@ class TransitLog:
         copied again) or a shorter one (a copy that starts over in place) is a new copy:
         its clock starts again, the name's (``since``) goes on (session 50 review: a
         fresh download under the name failed at once, judged by the old one's times). A
-        file failed as left too long (:meth:`told`) and written to since (a new copy, or
-        more of it) starts both afresh: the download the failure asks for."""
+        file failed as left too long (:meth:`told`) starts both afresh only as a new
+        copy (another file, a shorter one, or less of it written: the download the
+        failure asks for); written to in place since, its clocks go on (until the
+        session 50 second review any write started both again, and a sync that keeps
+        starting over went back to "still being copied", status 75, for up to a day)."""
         key = self.key(file)
         self.left.add(key)
         size = float(st.st_size)
@@ -483,12 +486,20 @@ class TransitLog:
         progressed = True
         if entry is not None:
             other = "ino" in entry and (entry.get("dev"), entry["ino"]) != (st.st_dev, st.st_ino)
-            restart = other or size < entry.get("size", 0.0)
+            restart = (
+                other
+                or size < entry.get("size", 0.0)
+                or written < entry.get("written", 0.0)  # a pre-sized copy started over
+            )
             progressed = size > entry.get("size", -1.0) or written > entry.get("written", -1.0)
-            if "told" in entry and (restart or progressed):
-                # failed as left too long, and written to again since (a new download, as
-                # the failure asks; an inode is often reused): a fresh start
+            if "told" in entry and restart:
+                # failed as left too long, and a new copy since (the download the failure
+                # asks for; an inode is often reused, so also a shorter one): a fresh start
                 entry, new = {"first": now}, True
+            elif "told" in entry:
+                # written to in place since the failure: its clocks go on (told again
+                # by the caller while still too long)
+                del entry["told"]
             elif restart:
                 since = entry.get("since", entry["first"])
                 restarts = entry.get("restarts", 0) + 1
@@ -519,9 +530,13 @@ class TransitLog:
             entry["told"] = 1
 
     def forget(self, file: Path) -> None:
+        """Stop ``file``'s clock: read, refused or failed otherwise. Recorded (for
+        :meth:`save`) only where the log held it: a run with nothing in transit and
+        nothing kept before touches nothing (until the session 50 second review each
+        run created the cache folder and the lock file)."""
         key = self.key(file)
-        self.entries.pop(key, None)
-        self.forgotten.add(key)
+        if self.entries.pop(key, None) is not None:
+            self.forgotten.add(key)
 
     def save(self, now: float, timeout: float = TRANSIT_LOCK_SECONDS) -> None:
         """Write this run's changes into the log as it is now (read again under its
@@ -545,8 +560,13 @@ class TransitLog:
                 if not keep and not self.path.exists():
                     return
                 tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
-                os.replace(tmp, self.path)
+                try:
+                    tmp.write_text(json.dumps(keep, sort_keys=True), encoding="utf-8")
+                    os.replace(tmp, self.path)
+                except OSError:
+                    with suppress(OSError):
+                        tmp.unlink(missing_ok=True)  # a full disk: no leftover
+                    raise
         except OSError as err:
             log.warning("cannot keep the files still being copied in %s: %s", self.path, err)
 

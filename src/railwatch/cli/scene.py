@@ -250,8 +250,9 @@ def _table(
 
     for d, when in zip(data, acquired, strict=True):
         status = d["status"]
-        if status == "unusable" and d["quality"]["reasons"]:
-            status += f" ({d['quality']['reasons'][0]})"
+        why = _quality_causes(d["quality"]["reasons"])
+        if status == "unusable" and why:
+            status += f" ({why[0]})"
         elif status == "failed" and needs_tracks(d["error"]):  # its file is not at fault
             status += f" (needs track centrelines: `railwatch site edit {d['site']} --tracks FILE`)"
         table.add_row(
@@ -342,8 +343,13 @@ def show(
             f"{_pct(q['haze_fraction'])}, snow {_pct(q['snow_fraction'])}, no data "
             f"{_pct(q['nodata_fraction'])}"
         )
-        for reason in q["reasons"]:
+        # the causes as the "why", a note of how its resolution is counted apart: it
+        # was listed as if a cause of an unusable scene (session 50 second review)
+        why = _quality_causes(q["reasons"])
+        for reason in why:
             lines.append(f"              - {escape(reason)}")
+        for note in (r for r in q["reasons"] if r not in why):
+            lines.append(f"  note        {escape(note)}")
     if data["counts"]:
         lines.append(f"  counts      {escape(_counts_text(data['counts']))}")
         lines.append(f"  detections  {data['detections']}")
@@ -362,6 +368,14 @@ def show(
             lines.append(f"  empty track {escape(_empty_track_text(empty))}")
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _quality_causes(reasons: list[str]) -> list[str]:
+    """A scene's quality reasons less the notes of how its resolution is counted
+    (:func:`railwatch.imagery.quality.causes`): why it is unusable."""
+    from railwatch.imagery.quality import causes
+
+    return causes(reasons)
 
 
 #: How `scene show` says where a date came from, where the stored word alone misleads

@@ -953,6 +953,17 @@ _ZERO_INVALID = frozenset(
     {"DEFLATE", "ADOBE_DEFLATE", "ZSTD", "LZMA", "JPEG", "WEBP", "LERC", "LERC_DEFLATE",
      "LERC_ZSTD", "JXL", "LZW"}
 )  # fmt: skip
+
+
+def _codec(ds: Any) -> str:
+    """The codec of a TIFF's image data, as in :data:`_ZERO_INVALID`: the last word of
+    what GDAL reports (it reports a JPEG TIFF in YCbCr, as the COG driver always writes
+    a 3-band JPEG, as ``YCbCr JPEG``: until the session 50 second review such a file
+    was not checked, and a JPEG COG with zeros in its middle was ingested)."""
+    words = str(ds.tags(ns="IMAGE_STRUCTURE").get("COMPRESSION", "")).upper().split()
+    return words[-1] if words else ""
+
+
 #: Bytes read at the end of a TIFF, and at the start of its last blocks, by
 #: :func:`_check_zero_tail`.
 _TAIL_BYTES = 4096
@@ -1015,7 +1026,7 @@ def _check_zero_tail(ds: Any, path: Path, name: str, size: int) -> None:
     such a file is not judged here."""
     if ds.driver != "GTiff" or size <= 0:
         return
-    compression = str(ds.tags(ns="IMAGE_STRUCTURE").get("COMPRESSION", "")).upper()
+    compression = _codec(ds)
     if compression not in _ZERO_INVALID:
         return
     zero = 0
@@ -1083,7 +1094,7 @@ def _check_zero_blocks(ds: Any, path: Path, name: str, size: int) -> None:
     (docs/scaling.md, "A pre-sized partial copy")."""
     if ds.driver != "GTiff" or size <= 0:
         return
-    compression = str(ds.tags(ns="IMAGE_STRUCTURE").get("COMPRESSION", "")).upper()
+    compression = _codec(ds)
     if compression not in _ZERO_INVALID:
         return
     zeros: list[int] = []
