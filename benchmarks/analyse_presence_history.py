@@ -69,7 +69,7 @@ def main() -> int:
             )
             feats, ok = coarse._readable_features(sc.image, sc.valid)
             rel = (feats - np.median(feats[ok], axis=0)).astype(np.float32)
-            e = coarse._evidence(feats, ok, lines, GSD, STEP)
+            e = coarse._evidence(feats, ok, lines, GSD, STEP, given=True)
             visits.append(
                 (
                     sc,

@@ -35,7 +35,7 @@ def scene_statistic(image: np.ndarray, valid: np.ndarray, lines: list, window_m:
     """The largest window mean of colour offsets, in robust spread units (0 without a
     window with data along at least 95 % of it)."""
     feats, ok = coarse._readable_features(image, valid)
-    e = coarse._evidence(feats, ok, lines, GSD, STEP)
+    e = coarse._evidence(feats, ok, lines, GSD, STEP, given=True)
     if e is None:
         return 0.0
     win = max(2, round(window_m / GSD / STEP))

@@ -146,7 +146,7 @@ def estimate(
     site = None
     if site_empty is not None:
         site = (np.median(feats[ok], axis=0) + site_empty.offset, np.array(site_empty.noise))
-    e = coarse._evidence(feats, ok, coarse._polylines(lines), GSD, STEP, site)
+    e = coarse._evidence(feats, ok, coarse._polylines(lines), GSD, STEP, site, given=True)
     if e is None:
         return 0.0, 0.0, 1.0
     x = coarse.sample_features(e, feats, GSD, STEP)
@@ -226,7 +226,7 @@ def train_site(s: int, n_visits: int) -> list[tuple[np.ndarray, np.ndarray]]:
         site = None
         if site_empty is not None:
             site = (np.median(feats[ok], axis=0) + site_empty.offset, np.array(site_empty.noise))
-        e = coarse._evidence(feats, ok, coarse._polylines(own), GSD, STEP, site)
+        e = coarse._evidence(feats, ok, coarse._polylines(own), GSD, STEP, site, given=True)
         if e is None or bg is None or e.empty_from in coarse.CROWDED_READS:
             continue
         xs = site_features(e, feats, ok, bg, shift_px)

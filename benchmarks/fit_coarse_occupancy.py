@@ -158,7 +158,7 @@ def scene_samples(sc: RenderedScene) -> tuple[np.ndarray, np.ndarray] | None:
     img = sc.image[..., :3]
     feats = coarse._invariant_colour(img)
     feats[~clear] = np.median(feats[clear], axis=0)
-    e = coarse._evidence(feats, clear, coarse._polylines(tracks), GSD, STEP)
+    e = coarse._evidence(feats, clear, coarse._polylines(tracks), GSD, STEP, given=True)
     if e is None:
         return None
     x = coarse.sample_features(e, feats, GSD, STEP)
@@ -321,7 +321,7 @@ def tune_decoding(
             continue
         feats = coarse._invariant_colour(sc.image[..., :3])
         feats[~clear] = np.median(feats[clear], axis=0)
-        e = coarse._evidence(feats, clear, coarse._polylines(tracks), GSD, STEP)
+        e = coarse._evidence(feats, clear, coarse._polylines(tracks), GSD, STEP, given=True)
         if e is None:
             continue
         prob = model.probability(coarse.sample_features(e, feats, GSD, STEP))

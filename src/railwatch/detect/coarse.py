@@ -31,7 +31,8 @@ measured is how much track is occupied. The method:
    yard's (:func:`_line_colour`: a line on a bed of another colour, whichever way its
    samples fall across a pixel; a line full of one kind of car keeps the yard's); read
    alone along given centrelines finer than 10 m, the same rule in the yard's own
-   empty-track noise unit.
+   empty-track noise unit, for a line whose samples spread at least
+   ``ALONE_BED_SPREAD`` of it (a crowded yard's colour is the cars').
    Where that search ends far from the expected colour (``SITE_MAX_DRIFT``) or in a
    spread far wider than empty track's (unless ``SITE_BARE_SHARE`` of the samples are
    the expected ballast in the site's own unit: beds of several colours), and the track
@@ -186,7 +187,11 @@ TRACK_SPACING_M = 4.75
 #: read as one string end to end wherever a fraction of a pixel kept its samples from
 #: the yard's colour (simulated sites: 25.1 for 12.4 as given, 80.4 for 44.6 half a
 #: pixel off; the same estimates with the site's empty track, along found lines and for
-#: the long-train flag; 2026-12-07, session 50).
+#: the long-train flag; 2026-12-07, session 50). Not in a crowded yard whose colour is the
+#: cars', for a line of bare ballast far quieter than the yard's unit
+#: (:data:`ALONE_BED_SPREAD`): taken for a bed, yards of dark cars read alone read 0.0
+#: for 111.4 (16: 35.8) and 16.9 for 95.7 (16: 49.9; found and kept "17" within session
+#: 50, before any released estimate used it).
 ESTIMATOR_VERSION = "17"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
@@ -292,6 +297,17 @@ FULL_SPREAD_RATIO = 0.75
 #: most twice this many noise units of the yard's (:func:`_mode`), not the spread of all
 #: samples, which the cars of a crowded yard inflate.
 SITE_LINE_REACH = 3.0
+#: Read alone, a line takes its own colour for a bed (:func:`_line_colour`) only if its
+#: samples spread about it at least this share of the yard's noise unit (norms): a bed of
+#: another colour is bare ballast as the yard's is, while in a crowded yard the yard's
+#: colour is the cars' (half the samples or more), its unit their spread, blurred with
+#: the ballast beside them, and a line of bare ballast lies far quieter (0.26-0.27 on
+#: ``tests/test_detect_coarse.py``'s yards of dark cars; 0.34 and more, median 0.73, on
+#: the sixteen simulated sites' 57 lines the rule took: 0.4 re-reads 2 of their 640
+#: readings, neither within +-15 % before, both now gross errors; 0.5 re-read 7, within
+#: +-15 % 65.6 -> 64.7 %; 0.3 none, but left a yard of dark cars drawn square to the
+#: grid at 0; 2026-12-07, session 50).
+ALONE_BED_SPREAD = 0.4
 #: An image read without the site's empty track whose empty-track noise unit comes out
 #: above this many times the noise along the lines (:func:`_along_noise`) is taken as
 #: crowded: the unit is held to it, and the interval's upper end reaches the track's
@@ -909,7 +925,12 @@ def _profiles(
 
 
 def _line_colour(
-    samples: np.ndarray, noise: np.ndarray, empty: np.ndarray, site_noise: np.ndarray | None
+    samples: np.ndarray,
+    noise: np.ndarray,
+    empty: np.ndarray,
+    site_noise: np.ndarray | None,
+    *,
+    alone: bool = False,
 ) -> np.ndarray:
     """A line's own empty-track colour (its ballast and sleepers): its densest colour
     nearest to the yard's ``empty`` (mean shift from it with the search unit ``noise``).
@@ -926,8 +947,13 @@ def _line_colour(
     (13.8 -> 61.9 car equivalents for 13 cars; session 49). A line full end to end of
     one kind of car (17 units and more away for white, black or red cars) keeps the
     yard's colour; one of cars within reach of the yard's colour (faint cars nearly the
-    ballast's colour) is taken for a bed and not read. ``site_noise`` None (read alone
-    along found lines, or at 10 m and coarser): the mean shift alone."""
+    ballast's colour) is taken for a bed and not read. ``alone`` (read alone, the unit the
+    yard's own): the line's own colour only where its samples spread about it at least
+    :data:`ALONE_BED_SPREAD` of that unit, as a bed of bare ballast does; in a crowded
+    yard the yard's colour is the cars' and a line of bare ballast, far quieter, keeps
+    it (taken for a bed, a yard of dark cars three lines of four full read 0 for 111.4
+    car equivalents). ``site_noise`` None (read alone along found lines, or at 10 m and
+    coarser): the mean shift alone."""
     colour = _mode(samples, noise, start=empty)
     if site_noise is None:
         return colour
@@ -941,6 +967,9 @@ def _line_colour(
         return colour
     own = _mode(samples, noise, start=np.median(samples, axis=0))
     near = float(np.linalg.norm((own - empty) / unit)) <= 2.0 * SITE_LINE_REACH
+    if alone and near:
+        spread = float(np.linalg.norm(_empty_noise(samples - own)))
+        near = spread >= ALONE_BED_SPREAD * float(np.linalg.norm(unit))
     return own if near and support(own) > held else colour
 
 
@@ -1112,7 +1141,7 @@ def _evidence(
     step: float,
     site: tuple[np.ndarray, np.ndarray] | None = None,
     *,
-    given: bool = True,
+    given: bool,
 ) -> _Evidence | None:
     """Steps 2-4 of the module docs: profiles, local empty-track reference, evidence, and
     the side rule's requirement from the neighbouring lines. ``site`` is the empty
@@ -1147,10 +1176,13 @@ def _evidence(
         # samples a fraction of a pixel kept from the yard's colour, was read as one
         # string end to end (session 50). Not along lines found in the image, which
         # need not lie on a track's bed (there it changed 35 of the benchmark's 52
-        # scenes, 34 lower, no more of them within +-15 %), nor for the long-train flag
+        # scenes, 34 lower, no more of them within +-15 %), nor for the long-train flag;
+        # nor, in a crowded yard whose colour is the cars', a line of bare ballast
+        # (:data:`ALONE_BED_SPREAD`)
         unit = _empty_noise(pooled - empty)
+    alone = found is None
     base = [
-        _line_colour(f[ok], noise, empty, unit) if ok.sum() > 20 else empty
+        _line_colour(f[ok], noise, empty, unit, alone=alone) if ok.sum() > 20 else empty
         for _, _, f, ok in profiles
     ]
     passes = 3
@@ -1401,7 +1433,8 @@ def _occupancy(
     site: tuple[np.ndarray, np.ndarray] | None = None,
     background: tuple[np.ndarray, tuple[float, float]] | None = None,
     crowded_model: OccupancyModel | None = None,
-    given: bool = True,
+    *,
+    given: bool,
 ) -> tuple[float, int, str, int, tuple[float, int, float | None]]:
     """Occupied length (metres), number of occupied strings along ``lines`` (see the
     module docs), where the empty-track colour came from (:data:`EMPTY_FROM`), how
