@@ -100,7 +100,8 @@ def test_train_json_holds_the_calibration_it_ran(
     assert data["weights"]["path"] == str(w)
     nested = data["calibration"]
     assert nested["card"]["path"] == str(w.with_suffix(".json"))
-    assert nested["recall"] == [{"gsd": 0.5, "recall": 0.8, "sd": 0.1}]
+    # whether the spread is assumed (session 50: calibration.recall_sd_assumed)
+    assert nested["recall"] == [{"gsd": 0.5, "recall": 0.8, "sd": 0.1, "sd_assumed": False}]
     assert nested["precision_by_score"] == [
         {"from": 0.0, "to": 0.5, "precision": 0.6},
         {"from": 0.5, "to": 1.0, "precision": 0.9},

@@ -162,3 +162,13 @@ def test_a_ship_aircraft_or_animal_model_is_general_too() -> None:
     assert class_map_of(["horse", "wagon", "cart"]) == (None, None, None)
     # beside a clearly rail class they are a railcar model's
     assert class_map_of(["ship", "container", "locomotive"]) == (None, "container", "locomotive")
+
+
+def test_a_freight_wagon_is_a_railcar() -> None:
+    """"freight wagon" and "freight car" named no railcar, though "goods wagon" and
+    "cargo car" did (found re-running the suite, session 50)."""
+    from railwatch.detect.onnx_backend import class_map_of, railwatch_class
+
+    assert railwatch_class("freight wagon") == railwatch_class("Freight_Car") == "railcar"
+    assert railwatch_class("freight") is None
+    assert class_map_of(["plane", "freight wagon"]) == (None, "railcar")

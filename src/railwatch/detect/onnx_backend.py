@@ -121,6 +121,7 @@ _ALIASES: dict[str, str] = {
 _BEFORE_CAR_WORD: dict[str, str] = {
     "cargo": "railcar",
     "goods": "railcar",
+    "freight": "railcar",
     "passenger": "railcar",
     "railway": "railcar",
     "railroad": "railcar",

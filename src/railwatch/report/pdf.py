@@ -919,11 +919,11 @@ def _alert_list(
     """Alerts without images numbered ``start + 1`` to ``start + len(blocks)`` of
     ``total``, as a page or a page's foot lists them; an info alert's one paragraph
     follows another without a blank line."""
-    # alerts on the images of an earlier page are listed too (session 50), and do not
-    # count among those shown with images ("the 5 most severe" where 2 pairs were drawn)
-    before = shown_before(data.evidence)
-    shown = sum(1 for i, ev in enumerate(data.evidence) if ev.after is not None and i not in before)
-    elsewhere = bool(before)
+    # an alert on the images of an earlier one is shown with them too (they are drawn
+    # once, and it names their page), as the HTML counts it
+    shown = sum(1 for ev in data.evidence if ev.after is not None)
+    # alerts on the images of an earlier page are listed too (session 50)
+    elsewhere = bool(shown_before(data.evidence))
     span = f"{start + 1}" if len(blocks) == 1 else f"{start + 1}–{start + len(blocks)}"
     info = "; info alerts by their first sentence" if any(compact for _, compact in blocks) else ""
     # images go to alerts above info only (builder._with_images)
