@@ -165,7 +165,7 @@ def test_a_ship_aircraft_or_animal_model_is_general_too() -> None:
 
 
 def test_a_freight_wagon_is_a_railcar() -> None:
-    """"freight wagon" and "freight car" named no railcar, though "goods wagon" and
+    """ "freight wagon" and "freight car" named no railcar, though "goods wagon" and
     "cargo car" did (found re-running the suite, session 50)."""
     from railwatch.detect.onnx_backend import class_map_of, railwatch_class
 
