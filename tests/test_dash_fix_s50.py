@@ -387,3 +387,40 @@ def test_the_record_is_asked_for_only_with_the_total_shown(
         assert page.errors == []
     finally:
         page.close()
+
+
+def test_a_slower_answer_for_an_earlier_class_is_not_drawn_over_the_chart(
+    browser: Any, world: dict[str, Any]
+) -> None:
+    """Switching class quickly, the answer for the class asked first could come last and
+    be drawn over the chart of the class shown (review of session 50)."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    held: list[Any] = []
+    try:
+        page.goto(f"{world['url']}/sites/{world['site']}")
+        page.wait_for_selector("body[data-ready='1']")
+        page.route("**/counts?class=boxcar*", lambda route: held.append(route))
+        page.select_option("#cls", "boxcar")
+        for _ in range(50):
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert held, "the boxcar counts were not asked for"
+        page.select_option("#cls", "tank")
+        page.wait_for_selector("#chart svg .pt")
+        points = page.locator("#chart svg .pt").count()
+        assert points > 1
+        # the boxcar answer comes last, one image alone: it must not replace the tank chart
+        one = page.evaluate(
+            f"""async () => {{
+                const r = await fetch("/api/sites/{world["site"]}/counts?class=tank&limit=1");
+                const answer = await r.json();
+                return JSON.stringify({{items: answer.items, total: 1}});
+            }}"""
+        )
+        held[0].fulfill(status=200, content_type="application/json", body=one)
+        page.wait_for_timeout(500)
+        assert page.locator("#chart svg .pt").count() == points
+        assert page.eval_on_selector("#cls", "e => e.value") == "tank"
+    finally:
+        page.close()

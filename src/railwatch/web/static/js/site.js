@@ -853,11 +853,16 @@
     try {
       counts = await (asked || all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000));
     } catch (err) {
+      if (seq !== state.chartSeq) return [];  // another chart was asked for meanwhile
       const gone = err.status === 404 && await siteGone();
       $("chart").replaceChildren(el("p", { class: "error chart-error" }, "Cannot load the counts: " + (gone ? GONE : err.message)));
       state.chart = null;
       return [];
     }
+    // a slower answer for a class asked before the one shown now is not drawn over it
+    // (review, 2026-12-07, session 50: boxcar's counts arriving after tank's drew
+    // boxcar's series under "tank")
+    if (seq !== state.chartSeq) return counts;
     // one axis holds cars seen one by one and 3 m car equivalents: the title says so
     // when the series has both (session 33: it said "Railcars per image" alone); a type's
     // series has no count at a 3 m image (its method cannot tell the type: a "·" under
