@@ -478,6 +478,29 @@ def plural_s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
+def left_out_by_limit(
+    matched: int, shown: int, limit: int | None, noun: str, *, older: str, of: str = "matched"
+) -> str:
+    """What ``--limit`` of a list command left out ("2 older scenes left out by --limit 2
+    (4 matched)"; ``alerts``, ``scene list``, ``event list``), or "" where it left out
+    nothing."""
+    left = matched - shown
+    if not left:
+        return ""
+    return f"{left} {older} {noun}{plural_s(left)} left out by --limit {limit} ({matched} {of})"
+
+
+def say_left_out(more: str, *, as_json: bool) -> None:
+    """:func:`left_out_by_limit`'s words, if any: under the table, or with ``--json`` as
+    a note on stderr (the JSON stays the list, as without ``--limit``)."""
+    if not more:
+        return
+    if as_json:
+        err_console.print(f"note: {more}", highlight=False)
+    else:
+        console.print(f"{more}: give a larger --limit, or none, to list them.", highlight=False)
+
+
 def labelled_count(cars: int | None, labels: int, per_class: str) -> str:
     """Labelled cars said honestly (import-labels, train --labels; session 40): chips
     overlap and a car in an overlap is a label of each, so ``labels`` are cars only where

@@ -11,10 +11,11 @@ from rich.markup import escape
 from railwatch.cli._common import (
     check_record_id,
     console,
-    err_console,
+    left_out_by_limit,
     plural_s,
     print_json,
     print_table,
+    say_left_out,
 )
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
@@ -204,17 +205,10 @@ def list_alerts(
             if a.site_id not in offsets:
                 offsets[a.site_id] = site_utc_offset(a.site)
             rows.append(_row(a, alert_day(a.when, offsets[a.site_id])))
-    left_out = matched - len(rows)
-    more = (
-        f"{left_out} older alert{plural_s(left_out)} left out by --limit {limit} "
-        f"({matched} matched)"
-        if left_out
-        else ""
-    )
+    more = left_out_by_limit(matched, len(rows), limit, "alert", older="older")
     if as_json:
         print_json(rows)
-        if more:  # the JSON stays a list, as without --limit; the note is for a person
-            err_console.print(f"note: {more}", highlight=False)
+        say_left_out(more, as_json=True)
         return
     if not rows:
         filtered = unacked or filters.narrows
@@ -232,7 +226,7 @@ def list_alerts(
     # what the alert is, stacked in one narrow column, so that the explanation keeps
     # most of the width (eight columns side by side left it 9 characters at 80 columns)
     one_site = len({r["site"] for r in rows}) == 1
-    newest = f"the {len(rows)} newest of {matched} alerts" if left_out else ""
+    newest = f"the {len(rows)} newest of {matched} alerts" if more else ""
     title = (newest or f"{len(rows)} alert{plural_s(len(rows))}") + (
         f" of {escape(rows[0]['site'])}" if one_site else ""
     )
@@ -260,8 +254,7 @@ def list_alerts(
         # the note under the explanation on a terminal, after it where rows are one line
         table.add_row(head, cell_lines([escape(r["explanation"]), *notes]))
     print_table(table)
-    if more:
-        console.print(f"{more}: give a larger --limit, or none, to list them.", highlight=False)
+    say_left_out(more, as_json=False)
 
 
 def ack(

@@ -12,11 +12,11 @@ from railwatch.cli._common import (
     check_record_id,
     confirm,
     console,
-    err_console,
+    left_out_by_limit,
     parse_day,
-    plural_s,
     print_json,
     print_table,
+    say_left_out,
 )
 from railwatch.errors import NotFoundError
 
@@ -108,22 +108,15 @@ def list_(
     matched = len(rows)
     if limit is not None:  # the latest N, as `alerts --limit` (session 50)
         rows = rows[-limit:]
-    left_out = matched - len(rows)
-    more = (
-        f"{left_out} earlier event{plural_s(left_out)} left out by --limit {limit} "
-        f"({matched} in all)"
-        if left_out
-        else ""
-    )
+    more = left_out_by_limit(matched, len(rows), limit, "event", older="earlier", of="in all")
     if as_json:
         print_json(rows)
-        if more:  # the JSON stays a list, as without --limit; the note is for a person
-            err_console.print(f"note: {more}", highlight=False)
+        say_left_out(more, as_json=True)
         return
     if not rows:
         console.print(f"No events at {escape(site)}: add one with `railwatch event add`.")
         return
-    what = f"the {len(rows)} latest of {matched} events" if left_out else "events"
+    what = f"the {len(rows)} latest of {matched} events" if more else "events"
     table = Table(title=f"{site}: {what}")
     # the id and date never cut; a long word of a label (a URL) folds, never cut
     table.add_column("id", justify="right", no_wrap=True)
@@ -135,8 +128,7 @@ def list_(
             str(r["id"]), str(r["date"]), escape(str(r["label"])), escape(str(r["description"]))
         )
     print_table(table)
-    if more:
-        console.print(f"{more}: give a larger --limit, or none, to list them.", highlight=False)
+    say_left_out(more, as_json=False)
 
 
 @app.command("edit")

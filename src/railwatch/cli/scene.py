@@ -17,9 +17,11 @@ from railwatch.cli._common import (
     confirm,
     console,
     err_console,
+    left_out_by_limit,
     plural_s,
     print_json,
     print_table,
+    say_left_out,
 )
 from railwatch.cli.site import open_db
 from railwatch.detect.base import GENERIC_CLASS, is_presence, long_train_present, tells_class
@@ -135,18 +137,11 @@ def list_(
             total = totals.get(d["id"])
             d["count"] = count_dict(total)
             d.update(review_marks(total, machine.get(d["id"]), sc))
-    left_out = matched - len(data)
-    more = (
-        f"{left_out} older scene{plural_s(left_out)} left out by --limit {limit} "
-        f"({matched} matched)"
-        if left_out
-        else ""
-    )
+    more = left_out_by_limit(matched, len(data), limit, "scene", older="older")
     if as_json:
         # the table names the site in its own words (_table)
         print_json([_site_named(d) for d in data])
-        if more:  # the JSON stays a list, as without --limit; the note is for a person
-            err_console.print(f"note: {more}", highlight=False)
+        say_left_out(more, as_json=True)
         return
     if not data:
         console.print(
@@ -157,11 +152,10 @@ def list_(
         )
         return
     table = _table(site, data, [sc.acquired_at for sc in scenes], offset, tracks_given=tracks_given)
-    if left_out:
+    if more:
         table.title = f"Scenes of {site}: the {len(data)} newest of {matched}"
     print_table(table)
-    if more:
-        console.print(f"{more}: give a larger --limit, or none, to list them.", highlight=False)
+    say_left_out(more, as_json=False)
 
 
 def _along_found_lines(d: dict[str, Any]) -> bool:
