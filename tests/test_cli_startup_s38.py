@@ -271,13 +271,17 @@ def test_a_module_missing_from_the_table_is_registered_at_once(
 def test_debug_shows_no_alembic_plugin_lines(tmp_path: Path) -> None:
     """alembic logs each plugin it sets up when imported: a command now imports it
     after ``--debug`` set up logging, and those lines (nothing of the run) came out.
-    (Since session 39 alembic is imported only to migrate: a new database here, whose
-    schema it creates; an up-to-date one, as ``alerts`` read before, imports none.)"""
+    (Since session 39 alembic is imported only to migrate: an older database here, which
+    it upgrades; an up-to-date one, as ``alerts`` read before, imports none, nor, since
+    session 51, a new one, made at the head without it.)"""
+    from railwatch.storage.migrate import upgrade
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAILWATCH_")}
-    new_db = f"sqlite:///{tmp_path / 'new.db'}"
+    old_db = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(old_db, "0004_site_areas")
     add = ["site", "add", "yard", "--bbox", "8.58,47.52,8.60,47.54"]
     run = subprocess.run(
-        [sys.executable, "-c", CONSOLE_SCRIPT, "--debug", "--db", new_db, *add],
+        [sys.executable, "-c", CONSOLE_SCRIPT, "--debug", "--db", old_db, *add],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -189,7 +189,8 @@ def test_a_source_held_by_a_run_is_refused(
         "error: site 'wellington' is being processed by a railwatch run: let it finish "
         "(or stop it), then copy the database; nothing was copied"
     )
-    assert _no_rows(dest)
+    # DEST is not made (session 51: a new file was left with empty tables)
+    assert not (tmp_path / "moved.db").exists()
 
 
 @pytest.mark.parametrize(
@@ -269,12 +270,23 @@ def test_an_interrupted_copy_says_dest_holds_none_of_it(
     code, out, err = _copy(capsys, laptop, dest)
     assert code == 130 and out == ""
     said = " ".join(err.split())
+    # the new file it made is removed (session 51: left with empty tables)
     assert said.startswith(
+        f"railwatch copy-db was interrupted: DEST, the new file {tmp_path / 'moved.db'} made "
+        "for the copy, was removed"
+    )
+    assert not (tmp_path / "moved.db").exists()
+    assert "Run the same command again to copy." in said
+    assert said.endswith("Interrupted.")  # no "scenes recorded so far": none were
+    # into an empty database that was there: it holds none of the copy, and stays
+    calls.clear()
+    Database(dest).dispose()
+    code, out, err = _copy(capsys, laptop, dest)
+    assert code == 130 and out == ""
+    assert " ".join(err.split()).startswith(
         "railwatch copy-db was interrupted: DEST is written in one transaction, so it holds "
         "none of the copy"
     )
-    assert "Run the same command again to copy." in said
-    assert said.endswith("Interrupted.")  # no "scenes recorded so far": none were
     assert _no_rows(dest)
 
 

@@ -47,8 +47,12 @@ def _contents(path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def upgrades(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[object]:
-    """The Alembic upgrades run from here on, in a test module of the template's kind."""
+    """The schemas the product made from here on, in a test module of the template's
+    kind: Alembic's upgrades, and the new databases made at the head without it
+    (``migrate._create_at_head``, since session 51)."""
     import alembic.command
+
+    from railwatch.storage import migrate
 
     plain = tmp_path / "test_plain.py"
     plain.write_text("def test_nothing() -> None: ...\n")
@@ -57,12 +61,20 @@ def upgrades(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[object]:
     Database(f"sqlite:///{tmp_path / 'first.db'}").dispose()  # the template is made by now
     seen: list[object] = []
     real = alembic.command.upgrade
+    real_at_head = migrate._create_at_head
 
     def upgrade(*args: Any, **kwargs: Any) -> None:
         seen.append(args)
         real(*args, **kwargs)
 
+    def at_head(conn: Any) -> bool:
+        made = real_at_head(conn)
+        if made:
+            seen.append(conn)
+        return made
+
     monkeypatch.setattr(alembic.command, "upgrade", upgrade)
+    monkeypatch.setattr(migrate, "_create_at_head", at_head)
     return seen
 
 

@@ -519,16 +519,21 @@ def labelled_count(cars: int | None, labels: int, per_class: str) -> str:
     )
 
 
-def partly_failed(failed: int, found: int, new: int, noun: str, again: str) -> str:
+def partly_failed(
+    failed: int, found: int, new: int, noun: str, again: str, *, left: str = ""
+) -> str:
     """The error of a batch (``ingest``, ``ingest-stac``) in which ``failed`` of the
     ``found`` ``noun``s failed while the others were recorded: how many, that the ``new``
     new scenes are kept, and what to do; ``again`` says why running it again is safe
-    ("files already ingested are not ingested twice")."""
+    ("files already ingested are not ingested twice"); ``left``, when given, what was
+    left for the next run and is no failure (``ingest``'s files still being copied in:
+    :func:`railwatch.cli.ingest.in_transit_note`; session 51)."""
     verb = "is" if new == 1 else "are"
     kept = f"the {new} new scene{plural_s(new)} {verb} kept; " if new else ""
     return (
         f"{failed} of {found} {noun}{plural_s(found)} failed (listed above with the reason); "
-        f"{kept}fix what each reason says and run it again: {again}"
+        f"{kept}{left + '; ' if left else ''}fix what each reason says and run it again: "
+        f"{again}"
     )
 
 

@@ -213,7 +213,8 @@ Every row of every table is copied, ids kept: sites, every image's results, anal
 reviews, events, alerts and their acknowledgements; nothing is ingested or processed
 again. The database of --db (or RAILWATCH_DB) is read in one snapshot and left as it
 was; DEST is written in one transaction (a copy that fails or is interrupted leaves it
-empty), its tables created, and the rows of each table are checked equal on both sides.
+empty, and removes a new SQLite file it made for it), its tables created, and the rows of
+each table are checked equal on both sides.
 A DEST that holds any row is refused, as is the database itself; the copy is refused
 while a railwatch run processes a site of the database. Stop `railwatch serve` and other
 writers first: what they write after the snapshot stays in the old database alone. Then
@@ -300,6 +301,23 @@ def _next_step(dest: str) -> str:
     )
 
 
+def _new_sqlite_file(dest: str) -> Path | None:
+    """The file of DEST where it is a SQLite file not there yet (copy-db makes it, and
+    removes it when the copy fails or is interrupted: session 51), else None."""
+    from railwatch.storage.db import sqlite_path
+
+    path = sqlite_path(dest)
+    return None if path is None or _is_there(path) else path
+
+
+def _is_there(path: Path) -> bool:
+    """Whether there is a file (or anything) at ``path``; True where it cannot be told."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return True
+
+
 def copy_db_command(
     ctx: typer.Context,
     dest: Annotated[
@@ -321,6 +339,7 @@ def copy_db_command(
     _db_url_argument(dest)
     cli = state(ctx)
     url = cli.settings().db
+    new_file = _new_sqlite_file(dest)
     try:
         with progress_bar(transient=True) as bar:
             task = bar.add_task("opening the databases", total=None)
@@ -339,11 +358,16 @@ def copy_db_command(
             raise
         raise StorageError(said) from err
     except KeyboardInterrupt:
+        dest_said = (
+            f"DEST, the new file {new_file} made for the copy, was removed"
+            if new_file is not None and not _is_there(new_file)
+            else "DEST is written in one transaction, so it holds none of the copy (or, "
+            "interrupted as the copy ended, all of it: the same command then says DEST is "
+            "not empty)"
+        )
         err_console.print(
-            "railwatch copy-db was interrupted: DEST is written in one transaction, so it "
-            "holds none of the copy (or, interrupted as the copy ended, all of it: the "
-            "same command then says DEST is not empty); the database copied from is as it "
-            "was. Run the same command again to copy.",
+            f"railwatch copy-db was interrupted: {dest_said}; the database copied from is "
+            "as it was. Run the same command again to copy.",
             highlight=False,
             soft_wrap=True,
             markup=False,

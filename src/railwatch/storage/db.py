@@ -793,7 +793,7 @@ def _refuse_foreign_sqlite(path: Path, url: str, *, create: bool) -> None:
         )
 
 
-def _create_sqlite_file(path: Path) -> None:
+def _create_sqlite_file(path: Path) -> bool:
     """Make a new SQLite database file at ``path`` whole, never seen empty: written beside
     it (a database of one page, in WAL mode, as :func:`make_engine`'s connections set it),
     then linked to ``path`` unless a file is there by then (another process made it
@@ -802,11 +802,16 @@ def _create_sqlite_file(path: Path) -> None:
     moment took it for a database file cut short to nothing and said so, "restore it from
     a backup", though the database was being made and ended up right (review r6,
     2026-12-06, session 39). Where the file system cannot link, SQLite makes the file as
-    before."""
+    before.
+
+    True when this call made the file at ``path`` (False: another process made it
+    first, or SQLite is left to make it): a command that made it removes it when it
+    fails (``storage.transfer.copy_database``, 2026-12-07, session 51)."""
     import sqlite3
     import uuid
 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
+    made = False
     try:
         conn = sqlite3.connect(tmp)
         try:
@@ -815,12 +820,42 @@ def _create_sqlite_file(path: Path) -> None:
             conn.close()
         with suppress(FileExistsError):  # made meanwhile by another process: it stands
             os.link(tmp, path)
+            made = True
     except (OSError, sqlite3.Error) as err:  # no links here, or no room: SQLite makes it
         log.debug("could not make %s whole beforehand (%s): SQLite makes it", path, err)
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
             with suppress(OSError):
                 leftover.unlink()
+    return made
+
+
+class _SecondErrorFilter(logging.Filter):
+    """Keeps psycopg's "error ignored terminating <psycopg.Pipeline [BAD] ...>: the
+    connection is lost" (and its "error ignored exiting ...", "... in rollback ...") off
+    the log's warnings: psycopg logs one when closing a pipeline (an ``executemany``: a
+    batch of rows written, as by ``copy-db`` or ``process``) or a transaction fails
+    while an error raised inside it is already on its way out, the error the caller gets
+    and railwatch says ("the connection to the server was lost ..."); a second failure
+    of the same lost connection, it came out as a stray WARNING line above that error
+    (2026-12-07, session 51). It is logged at DEBUG by railwatch instead (``--debug``
+    shows it); every other psycopg record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING or not str(record.msg).startswith("error ignored "):
+            return True
+        log.debug("psycopg, after the error raised: %s", record.getMessage())
+        return False
+
+
+_SECOND_ERROR_FILTER = _SecondErrorFilter()
+
+
+def _quiet_second_errors() -> None:
+    """Put :class:`_SecondErrorFilter` on psycopg's logger (once)."""
+    psycopg_log = logging.getLogger("psycopg")
+    if _SECOND_ERROR_FILTER not in psycopg_log.filters:
+        psycopg_log.addFilter(_SECOND_ERROR_FILTER)
 
 
 def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
@@ -901,6 +936,8 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+        if parsed.get_backend_name() == "postgresql":
+            _quiet_second_errors()
     try:
         engine = create_engine(parsed, **kwargs)
     except NoSuchModuleError as err:
@@ -1004,7 +1041,14 @@ class Database:
         if migrate:
             from railwatch.storage.migrate import upgrade
 
-            upgrade(self.engine)
+            try:
+                upgrade(self.engine)
+            except BaseException:
+                # its connections closed now, not when collected: a caller that made the
+                # file removes it (copy-db, session 51), and a pooled connection closing
+                # later would remove the -wal and -shm files of whatever is there by then
+                self.engine.dispose()
+                raise
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create: bool = True) -> Database:

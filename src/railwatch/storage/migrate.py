@@ -4,11 +4,15 @@ The Alembic environment ships inside the package (``storage/migrations``);
 :func:`upgrade` brings any database to the latest revision and is run
 automatically when a :class:`~railwatch.storage.db.Database` is opened.
 
-Alembic is imported only when a database is not at :data:`HEAD_REVISION` (a new, an
-older or a newer database): opening an up-to-date one reads its version table with
-SQLAlchemy alone (:func:`stored_revisions`). Importing Alembic cost every command that
-opens a database about 0.25 s of CPU (2026-12-06, session 39; docs/benchmarks.md,
-"CLI start-up").
+Alembic is imported only when a database is not at :data:`HEAD_REVISION` (an older or
+a newer database): opening an up-to-date one reads its version table with SQLAlchemy
+alone (:func:`stored_revisions`). Importing Alembic cost every command that opens a
+database about 0.25 s of CPU (2026-12-06, session 39; docs/benchmarks.md, "CLI
+start-up"). A new database (no tables at all) is made at the head directly, the models'
+tables and the version table at :data:`HEAD_REVISION` in one transaction, without
+Alembic (:func:`_create_at_head`; 2026-12-07, session 51: replaying every revision took
+about 6 times the CPU, and the import as much again); ``tests/test_ops_leftovers_s51.py``
+checks that the schema made so is the migrated one.
 """
 
 from __future__ import annotations
@@ -21,7 +25,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from railwatch.errors import StorageError, some
@@ -268,6 +282,45 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
                     conn.invalidate()  # discarded (the pool opens a new one, tuned)
 
 
+def _version_table() -> Table:
+    """The version table as Alembic makes it (``alembic.ddl.impl.DefaultImpl.
+    version_table_impl``: ``version_num`` VARCHAR(32), primary key ``alembic_version_pkc``),
+    so that a database made at the head has the table a migrated one has."""
+    return Table(
+        VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+    )
+
+
+def _lock_schema(conn: Connection) -> None:
+    """Hold PostgreSQL's advisory lock of schema changes until ``conn``'s transaction
+    ends (SQLite's migrating transaction holds the write lock already: BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
+def _create_at_head(conn: Connection) -> bool:
+    """Make the schema at :data:`HEAD_REVISION` in ``conn``'s transaction when the
+    database has no table at all: the models' tables (``Base.metadata.create_all``:
+    indexes, constraints, SQLite's ``AUTOINCREMENT`` of ``models.NEVER_REUSED_IDS``)
+    and the version table holding the head, as replaying every revision makes it
+    (``tests/test_ops_leftovers_s51.py`` compares the two), in a sixth of its CPU and
+    without importing Alembic (2026-12-07, session 51). False, nothing done, where it
+    has tables: another process made the schema meanwhile, or they are another
+    application's; the migrations then say what they find, as before."""
+    if inspect(conn).get_table_names():
+        return False
+    from railwatch.storage.models import Base
+
+    Base.metadata.create_all(conn, checkfirst=False)
+    version = _version_table()
+    version.create(conn, checkfirst=False)
+    conn.execute(version.insert().values(version_num=HEAD_REVISION))
+    return True
+
+
 def upgrade(target: str | Engine, revision: str = "head") -> None:
     """Migrate the database (a URL or an engine) to ``revision`` (default: latest).
 
@@ -275,6 +328,10 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
     once committed, naming both revisions: the CLI shows it on stderr, so an operator
     learns that an older railwatch can no longer open the database (since session 34:
     it was silent).
+
+    A database without any table (a new one) is made at :data:`HEAD_REVISION` directly,
+    its tables and version table in one transaction, without Alembic
+    (:func:`_create_at_head`; 2026-12-07, session 51); any other is migrated by Alembic.
 
     An error before the upgrade itself begins (reading the schema's revision, which is
     the first statement a command sends) is said as "opening the database failed", the
@@ -290,6 +347,16 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
         # up to date: known without Alembic, which is imported only to migrate
         if revision == "head" and is_up_to_date(engine):
             return
+        # no version table (a new database, or another application's): one without any
+        # table is made at the head, without Alembic (session 51)
+        if revision == "head" and _head_is_known() and stored_revisions(engine) is None:
+            with _migrating(engine) as conn:
+                _lock_schema(conn)
+                doing = "creating the schema"
+                made = _create_at_head(conn)
+            if made:
+                return
+            doing = "opening the database"
         _refuse_several_versions(engine)
         from alembic import command
         from alembic.runtime.migration import MigrationContext
@@ -302,8 +369,7 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
         # Migrate under a lock, re-reading the revision, so that two processes opening
         # a new database at once do not both create the schema.
         with _migrating(engine) as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            _lock_schema(conn)
             current = MigrationContext.configure(conn).get_current_revision()
             if current is not None and current not in known:
                 from railwatch import __version__

@@ -10,26 +10,47 @@ every table, ids included, from one snapshot of the source, in one transaction o
 destination, then checks the rows of each table on both sides. Ids stay never given
 twice (``models.NEVER_REUSED_IDS``): the destination's next id of each table is past
 the highest its source ever gave, a deleted one included. Added 2026-12-07, session 46.
+
+A copy into a new SQLite file that fails or is refused after making the file (a run
+holding the source, a full disk, Ctrl-C) removes the file it made, when it is still that
+file and holds no row; an existing file is never removed (2026-12-07, session 51: it
+was left with empty tables).
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
 
 from sqlalchemy import Connection, Table, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from railwatch.errors import ConfigError, StorageError
-from railwatch.storage.db import SQLITE_BEGIN_OPTION, Database, explain_db_error, mask_password
+from railwatch.errors import ConfigError, RailwatchError, StorageError
+from railwatch.storage import db as storage_db
+from railwatch.storage.db import (
+    SQLITE_BEGIN_OPTION,
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    explain_db_error,
+    mask_password,
+    path_problem,
+    sqlite_path,
+)
+from railwatch.storage.migrate import VERSION_TABLE, upgrade
 from railwatch.storage.models import Base, Site
 
 __all__ = ["CopyProgress", "CopyResult", "copy_database"]
 
 #: Rows read and written at a time.
 BATCH_ROWS = 2000
+
+log = logging.getLogger(__name__)
 
 #: What :func:`copy_database` reports as it copies: the table being copied, the rows of
 #: every table copied so far and the rows to copy in all (2026-12-07, session 46).
@@ -129,6 +150,128 @@ def _no_run(db: Database, sites: list[str]) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class _MadeFile:
+    """The new SQLite file :func:`copy_database` made for its destination: its path, its
+    identity (device, inode) and the files beside it (``-wal``, ``-shm``, ``-journal``)
+    that were not there before it."""
+
+    path: Path
+    ident: tuple[int, int]
+    beside: tuple[Path, ...]
+    #: its size as made: one page, no table
+    size: int
+
+
+def _make_dest_file(dest: str) -> _MadeFile | None:
+    """Make the file of ``dest`` when it is a SQLite file not there yet, and say so
+    (None: another database, a file there already, one another process made first, or
+    one that cannot be made here: :func:`~railwatch.storage.db.make_engine` then says
+    what is wrong, or SQLite makes it where the file system cannot link, and it stays)."""
+    path = sqlite_path(dest)
+    if path is None or path_problem(path) is not None:
+        return None
+    if path.exists() or path.is_symlink() or not path.parent.is_dir():
+        return None
+    beside = tuple(
+        side
+        for side in (path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))
+        if not side.exists()
+    )
+    if not storage_db._create_sqlite_file(path):
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return _MadeFile(path, (st.st_dev, st.st_ino), beside, st.st_size)
+
+
+def _still_bare(made: _MadeFile) -> bool:
+    """Whether the file ``made`` is still as made, without a table: its one page, and no
+    write-ahead log holding pages (a table would have its own page, written to the log
+    first). Told without SQLite, which cannot open it where it cannot grow its ``-shm``
+    file (a file size limit, a full disk: what stopped the copy)."""
+    wal = made.path.with_name(made.path.name + "-wal")
+    try:
+        return made.path.stat().st_size == made.size and (
+            not wal.exists() or wal.stat().st_size == 0
+        )
+    except OSError:
+        return False
+
+
+def _holds_rows(path: Path) -> bool:
+    """Whether the SQLite file ``path`` holds a row in any table but the schema version
+    (or cannot be read to tell: taken as holding one)."""
+    try:
+        con = sqlite3.connect(
+            f"{path.as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000.0
+        )
+        try:
+            tables = [
+                str(name)
+                for (name,) in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' AND name <> 'alembic_version'"
+                )
+            ]
+            return any(
+                con.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() is not None for t in tables
+            )
+        finally:
+            con.close()
+    except sqlite3.Error as err:
+        log.debug("cannot tell whether %s holds rows (%s): it is kept", path, err)
+        return True
+
+
+def _remove_made(made: _MadeFile) -> bool:
+    """Remove the file ``made`` for a copy that failed, with the files beside it that
+    were not there before, when it is still that file (not replaced) and holds no row
+    (another process may have written into it meanwhile: kept). True when removed."""
+    try:
+        st = made.path.stat()
+    except OSError:
+        return False
+    if (st.st_dev, st.st_ino) != made.ident:
+        return False
+    if not _still_bare(made) and _holds_rows(made.path):
+        return False
+    try:
+        made.path.unlink()
+    except OSError as err:
+        log.debug("could not remove %s: %s", made.path, err)
+        return False
+    for side in made.beside:
+        with suppress(OSError):
+            side.unlink()
+    return True
+
+
+def _removing_on_failure(
+    made: _MadeFile,
+) -> Callable[[type[BaseException] | None, BaseException | None, TracebackType | None], bool]:
+    """The exit callback (``ExitStack.push``) that removes the file ``made`` when the copy
+    fails, is refused or is interrupted, and adds to a railwatch error's words that it
+    was removed."""
+
+    def on_exit(
+        kind: type[BaseException] | None, err: BaseException | None, _tb: TracebackType | None
+    ) -> bool:
+        if kind is None or not _remove_made(made):
+            return False
+        if isinstance(err, RailwatchError) and err.args and isinstance(err.args[0], str):
+            # the same error (its type says the exit status: busy, ...), its words longer
+            err.args = (
+                f"{err.args[0]}; the new file {made.path} made for the copy was removed",
+                *err.args[1:],
+            )
+        return False
+
+    return on_exit
+
+
 def copy_database(
     source: str,
     dest: str,
@@ -144,8 +287,10 @@ def copy_database(
     other writers (``serve``, ``event add``, ``alert ack``) should be stopped first:
     what they write after the snapshot stays in the source alone. A source of an older
     railwatch is upgraded first, as every command upgrades it. ``dest`` is written in one
-    transaction: a copy that fails leaves it empty. A ``dest`` that holds any row is
-    refused, nothing written. The source is left as it is.
+    transaction: a copy that fails leaves it empty, and a new SQLite file it made for
+    ``dest`` is removed when the copy fails, is refused or is interrupted (the error then
+    says so; never a file that was there before; session 51). A ``dest`` that holds any
+    row is refused, nothing written. The source is left as it is.
 
     ``on_progress(table, done, total)``, when given, is called before the first row (0
     of ``total``, the rows of every table in the snapshot, counted first) and after each
@@ -160,14 +305,31 @@ def copy_database(
     with ExitStack() as stack:
         src = Database(source, create=False)
         stack.callback(src.dispose)
-        dst = Database(dest)
+        with src.session(readonly=True) as session:
+            names = list(session.scalars(select(Site.name).order_by(Site.name)))
+        # held first: a copy refused for a run in progress leaves DEST untouched
+        stack.enter_context(_no_run(src, names))
+        made = _make_dest_file(dest)
+        if made is not None:  # removed if the copy fails: after dst is disposed (LIFO)
+            stack.push(_removing_on_failure(made))
+        # its schema made or upgraded only once it is known to hold no row: a DEST
+        # refused is left as it was (an older railwatch's was upgraded first; session 51)
+        dst = Database(dest, migrate=False)
         stack.callback(dst.dispose)
         tables = _tables()
         try:
             with dst.engine.connect() as conn:
-                held = {t.name: _rows(conn, t) for t in tables if _rows(conn, t)}
+                there = set(inspect(conn).get_table_names())
+                # a railwatch database's rows (one without a version table, its tables
+                # another application's, is said so by upgrade, as by every command)
+                counted = (
+                    {t.name: _rows(conn, t) for t in tables if t.name in there}
+                    if VERSION_TABLE in there
+                    else {}
+                )
         except SQLAlchemyError as err:
             raise StorageError(explain_db_error(err, dst.safe_url, "database read")) from err
+        held = {name: n for name, n in counted.items() if n}
         if held:
             shown = ", ".join(f"{t} {n}" for t, n in held.items())  # table, rows
             new = (  # a SQLite file was told to createdb (session 46's copy-db)
@@ -179,9 +341,7 @@ def copy_database(
                 f"database {dst.safe_url} is not empty ({shown}): copy into a new, empty "
                 f"database ({new}); nothing was copied"
             )
-        with src.session(readonly=True) as session:
-            names = list(session.scalars(select(Site.name).order_by(Site.name)))
-        stack.enter_context(_no_run(src, names))
+        upgrade(dst.engine)
         rows: dict[str, int] = {}
         doing = "database read"
         try:
