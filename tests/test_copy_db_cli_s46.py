@@ -270,12 +270,13 @@ def test_an_interrupted_copy_says_dest_holds_none_of_it(
     code, out, err = _copy(capsys, laptop, dest)
     assert code == 130 and out == ""
     said = " ".join(err.split())
-    # the new file it made is removed (session 51: left with empty tables)
+    # no file at DEST: the copy went to a hidden file beside it, removed (session 51:
+    # left with empty tables; its review: written beside DEST, put there once whole)
     assert said.startswith(
-        f"railwatch copy-db was interrupted: DEST, the new file {tmp_path / 'moved.db'} made "
-        "for the copy, was removed"
+        f"railwatch copy-db was interrupted: DEST, {tmp_path / 'moved.db'}, was not made: "
+        "the copy was being written to a hidden file beside it, which was removed"
     )
-    assert not (tmp_path / "moved.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if "moved" in p.name) == []
     assert "Run the same command again to copy." in said
     assert said.endswith("Interrupted.")  # no "scenes recorded so far": none were
     # into an empty database that was there: it holds none of the copy, and stays

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import sys
@@ -537,6 +538,17 @@ def partly_failed(
     )
 
 
+def refused_of(refused: int, found: int, noun: str) -> str:
+    """The subject of "... refused" in a batch where none was recorded: "the file was",
+    "all 3 files were", and where ``found`` counts more than the ``refused`` (files
+    still being copied in, left for the next run) "2 of the 3 files were" (session 51
+    review: "all 2 files were refused" of three found)."""
+    if refused == found:
+        return f"the {noun} was" if refused == 1 else f"all {refused} {noun}s were"
+    verb = "was" if refused == 1 else "were"
+    return f"{refused} of the {found} {noun}{plural_s(found)} {verb}"
+
+
 def comma_list(value: str) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated option (``"a, b,"`` -> a, b)."""
     return tuple(s.strip() for s in value.split(",") if s.strip())
@@ -712,3 +724,50 @@ def confirm(question: str, refusal: str) -> bool:
         typer.echo(err=True)
         raise typer.Abort() from None  # "Aborted.", 130
     return answer.strip().lower() in ("y", "yes")
+
+
+# ------------------------------------------------------------- psycopg's second errors
+
+
+class PsycopgSecondErrors(logging.Filter):
+    """Keeps psycopg's "error ignored terminating <psycopg.Pipeline [BAD] ...>: the
+    connection is lost" (and "error ignored exiting ...", "error ignored in rollback
+    ...") off the command's stderr, logged at DEBUG by railwatch instead (``--debug``
+    shows it). psycopg logs these at WARNING from the ``except`` of a pipeline's,
+    copy's or transaction's exit when it fails while an exception raised inside the
+    block is on its way out: a second failure of a connection already lost, above the
+    one error line railwatch prints for the first ("the connection to the server was
+    lost ..."), where it came out as a stray WARNING (2026-12-07, session 51).
+
+    Only such records are dropped: a WARNING whose message starts "error ignored ",
+    logged while an exception is being handled; every other psycopg record passes.
+
+    It is installed by the ``railwatch`` command alone (:func:`quiet_psycopg_second_errors`,
+    from ``railwatch.cli.main``'s root callback, beside its ``logging.basicConfig``): a
+    filter on the ``psycopg`` logger is process-wide, and would hide those warnings of an
+    application's own psycopg connections too, so the library (``railwatch.storage``)
+    never installs it (session 51 review: ``make_engine`` did, for every PostgreSQL
+    URL). An application that embeds railwatch and wants the same may add it to
+    ``logging.getLogger("psycopg")`` itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno != logging.WARNING
+            or not str(record.msg).startswith("error ignored ")
+            or sys.exc_info()[1] is None
+        ):
+            return True
+        _log.debug("psycopg, after the error raised: %s", record.getMessage())
+        return False
+
+
+_log = logging.getLogger("railwatch.cli")
+_PSYCOPG_SECOND_ERRORS = PsycopgSecondErrors()
+
+
+def quiet_psycopg_second_errors() -> None:
+    """Put :class:`PsycopgSecondErrors` on psycopg's logger, once (the CLI's root
+    callback; psycopg itself is not imported)."""
+    psycopg_log = logging.getLogger("psycopg")
+    if not any(isinstance(f, PsycopgSecondErrors) for f in psycopg_log.filters):
+        psycopg_log.addFilter(_PSYCOPG_SECOND_ERRORS)

@@ -213,8 +213,9 @@ Every row of every table is copied, ids kept: sites, every image's results, anal
 reviews, events, alerts and their acknowledgements; nothing is ingested or processed
 again. The database of --db (or RAILWATCH_DB) is read in one snapshot and left as it
 was; DEST is written in one transaction (a copy that fails or is interrupted leaves it
-empty, and removes a new SQLite file it made for it), its tables created, and the rows of
-each table are checked equal on both sides.
+empty; a new SQLite file is written beside it under a hidden name and appears at DEST
+only once the copy is whole), its tables created, and the rows of each table are checked
+equal on both sides.
 A DEST that holds any row is refused, as is the database itself; the copy is refused
 while a railwatch run processes a site of the database. Stop `railwatch serve` and other
 writers first: what they write after the snapshot stays in the old database alone. Then
@@ -246,6 +247,11 @@ def _db_url_argument(dest: str) -> None:
             f"DEST {dest!r} is an in-memory SQLite database: the copy would be lost when "
             "the command exits; give a file (sqlite:///PATH) or a PostgreSQL database"
         )
+    from railwatch.storage.transfer import sqlite_dest_problem
+
+    problem = sqlite_dest_problem(dest)  # ?mode=ro&uri=true...: another file (session 51)
+    if problem is not None:
+        raise InputError(f"DEST {dest!r} {problem}")
 
 
 #: Where the library's database errors say a URL comes from (``--db``, RAILWATCH_DB,
@@ -301,21 +307,42 @@ def _next_step(dest: str) -> str:
     )
 
 
-def _new_sqlite_file(dest: str) -> Path | None:
-    """The file of DEST where it is a SQLite file not there yet (copy-db makes it, and
-    removes it when the copy fails or is interrupted: session 51), else None."""
-    from railwatch.storage.db import sqlite_path
+def _interrupted(err: KeyboardInterrupt, dest: str) -> str:
+    """What ``copy-db`` says when Ctrl-C stopped it: what became of DEST, from what the
+    copy did (:func:`railwatch.storage.transfer.dest_file_of`; session 51 review: "the
+    new file ... made for the copy, was removed" was said of one never made)."""
+    from railwatch.storage.transfer import dest_file_of
 
-    path = sqlite_path(dest)
-    return None if path is None or _is_there(path) else path
-
-
-def _is_there(path: Path) -> bool:
-    """Whether there is a file (or anything) at ``path``; True where it cannot be told."""
-    try:
-        return path.exists() or path.is_symlink()
-    except OSError:
-        return True
+    fate = dest_file_of(err)
+    source = "the database copied from is as it was"
+    if fate is None:  # a file there already, or PostgreSQL: written in one transaction
+        return (
+            "railwatch copy-db was interrupted: DEST is written in one transaction, so it "
+            "holds none of the copy (or, interrupted as the copy ended, all of it: the same "
+            f"command then says DEST is not empty); {source}. Run the same command again "
+            "to copy."
+        )
+    if fate.placed:
+        return (
+            f"railwatch copy-db was interrupted as the copy ended: DEST, {fate.path}, holds "
+            f"all of it, its rows checked on both sides; {source}; " + _next_step(dest)
+        )
+    if fate.staged is None:
+        dest_said = f"the copy had not begun: nothing was made for DEST, {fate.path}"
+    elif fate.removed:
+        dest_said = (
+            f"DEST, {fate.path}, was not made: the copy was being written to a hidden file "
+            "beside it, which was removed"
+        )
+    else:
+        dest_said = (
+            f"DEST, {fate.path}, was not made; the hidden file {fate.staged} the copy was "
+            "being written to could not be removed: remove it"
+        )
+    return (
+        f"railwatch copy-db was interrupted: {dest_said}; {source}. Run the same command "
+        "again to copy."
+    )
 
 
 def copy_db_command(
@@ -339,7 +366,6 @@ def copy_db_command(
     _db_url_argument(dest)
     cli = state(ctx)
     url = cli.settings().db
-    new_file = _new_sqlite_file(dest)
     try:
         with progress_bar(transient=True) as bar:
             task = bar.add_task("opening the databases", total=None)
@@ -357,17 +383,9 @@ def copy_db_command(
         if said == str(err):
             raise
         raise StorageError(said) from err
-    except KeyboardInterrupt:
-        dest_said = (
-            f"DEST, the new file {new_file} made for the copy, was removed"
-            if new_file is not None and not _is_there(new_file)
-            else "DEST is written in one transaction, so it holds none of the copy (or, "
-            "interrupted as the copy ended, all of it: the same command then says DEST is "
-            "not empty)"
-        )
+    except KeyboardInterrupt as err:
         err_console.print(
-            f"railwatch copy-db was interrupted: {dest_said}; the database copied from is "
-            "as it was. Run the same command again to copy.",
+            _interrupted(err, dest),
             highlight=False,
             soft_wrap=True,
             markup=False,

@@ -24,6 +24,7 @@ from railwatch.cli._common import (
     print_json,
     progress_bar,
     radiometry_option,
+    refused_of,
     state,
 )
 from railwatch.cli.site import open_db
@@ -293,7 +294,9 @@ def ingest(
         if summary.site_swapped:  # the images are right: the site is not (each says so)
             raise ImageryError(f"nothing ingested into site {summary.site}: {summary.site_swapped}")
         left = f"; {in_transit_note(summary)}" if summary.in_transit else ""
-        what = "the file was" if n == 1 else f"all {n} files were"
+        # of the files found, those still being copied in were not refused (session 51
+        # review: "all 2 files were refused" of three found, one being copied)
+        what = refused_of(n, n + len(summary.in_transit), "file")
         if n == len(summary.sidecars):  # only sidecars named: say why, and what to name
             raise ImageryError(
                 f"nothing ingested into site {summary.site}: {what} refused: "

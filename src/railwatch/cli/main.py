@@ -217,7 +217,7 @@ def build_app() -> "typer.Typer":
             typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
         ] = False,
     ) -> None:
-        from railwatch.cli._common import CliState
+        from railwatch.cli._common import CliState, quiet_psycopg_second_errors
 
         global _started, _command
         _started = True
@@ -236,6 +236,9 @@ def build_app() -> "typer.Typer":
         # command imported it before, so --debug never showed those lines (nothing of
         # the run is in them)
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        # psycopg's "error ignored ..." of a connection already lost, logged at DEBUG
+        # instead: the command's one error line says it (session 51; the CLI's alone)
+        quiet_psycopg_second_errors()
         ctx.obj = CliState(db_url=db, debug=debug)
 
     import railwatch.cli as cli_pkg

@@ -805,8 +805,7 @@ def _create_sqlite_file(path: Path) -> bool:
     before.
 
     True when this call made the file at ``path`` (False: another process made it
-    first, or SQLite is left to make it): a command that made it removes it when it
-    fails (``storage.transfer.copy_database``, 2026-12-07, session 51)."""
+    first, or SQLite is left to make it; 2026-12-07, session 51)."""
     import sqlite3
     import uuid
 
@@ -828,34 +827,6 @@ def _create_sqlite_file(path: Path) -> bool:
             with suppress(OSError):
                 leftover.unlink()
     return made
-
-
-class _SecondErrorFilter(logging.Filter):
-    """Keeps psycopg's "error ignored terminating <psycopg.Pipeline [BAD] ...>: the
-    connection is lost" (and its "error ignored exiting ...", "... in rollback ...") off
-    the log's warnings: psycopg logs one when closing a pipeline (an ``executemany``: a
-    batch of rows written, as by ``copy-db`` or ``process``) or a transaction fails
-    while an error raised inside it is already on its way out, the error the caller gets
-    and railwatch says ("the connection to the server was lost ..."); a second failure
-    of the same lost connection, it came out as a stray WARNING line above that error
-    (2026-12-07, session 51). It is logged at DEBUG by railwatch instead (``--debug``
-    shows it); every other psycopg record passes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno != logging.WARNING or not str(record.msg).startswith("error ignored "):
-            return True
-        log.debug("psycopg, after the error raised: %s", record.getMessage())
-        return False
-
-
-_SECOND_ERROR_FILTER = _SecondErrorFilter()
-
-
-def _quiet_second_errors() -> None:
-    """Put :class:`_SecondErrorFilter` on psycopg's logger (once)."""
-    psycopg_log = logging.getLogger("psycopg")
-    if _SECOND_ERROR_FILTER not in psycopg_log.filters:
-        psycopg_log.addFilter(_SECOND_ERROR_FILTER)
 
 
 def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
@@ -932,12 +903,15 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
                 _create_sqlite_file(path)
             elif path.is_file():
                 _refuse_foreign_sqlite(path, shown, create=create)
+            if str(parsed.database).startswith("~"):
+                # SQLite opens "~/x.db" under a folder named "~" (it expands nothing):
+                # the file railwatch looked at and made, given (session 51 review: a
+                # new ~/x.db failed "unable to open database file")
+                parsed = parsed.set(database=str(Path(str(parsed.database)).expanduser()))
     else:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
-        if parsed.get_backend_name() == "postgresql":
-            _quiet_second_errors()
     try:
         engine = create_engine(parsed, **kwargs)
     except NoSuchModuleError as err:
@@ -1045,8 +1019,9 @@ class Database:
                 upgrade(self.engine)
             except BaseException:
                 # its connections closed now, not when collected: a caller that made the
-                # file removes it (copy-db, session 51), and a pooled connection closing
-                # later would remove the -wal and -shm files of whatever is there by then
+                # file removes it (copy-db's hidden file, session 51), and a pooled
+                # connection closing later would remove the -wal and -shm files of
+                # whatever is there by then
                 self.engine.dispose()
                 raise
 

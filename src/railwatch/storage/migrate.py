@@ -309,7 +309,13 @@ def _create_at_head(conn: Connection) -> bool:
     (``tests/test_ops_leftovers_s51.py`` compares the two), in a sixth of its CPU and
     without importing Alembic (2026-12-07, session 51). False, nothing done, where it
     has tables: another process made the schema meanwhile, or they are another
-    application's; the migrations then say what they find, as before."""
+    application's; the migrations then say what they find, as before.
+
+    On SQLite each ``AUTOINCREMENT`` table gets its row in ``sqlite_sequence`` at 0, as
+    the migrations leave it (``0002_sqlite_autoincrement`` rebuilds ``scenes``,
+    ``events`` and ``alerts`` by an INSERT ... SELECT, which writes the row even of no
+    row copied): a file made here had none, and ``copy-db``, which only raised a row
+    there, gave ids from 1 again of a table emptied in its source (session 51 review)."""
     if inspect(conn).get_table_names():
         return False
     from railwatch.storage.models import Base
@@ -318,6 +324,13 @@ def _create_at_head(conn: Connection) -> bool:
     version = _version_table()
     version.create(conn, checkfirst=False)
     conn.execute(version.insert().values(version_num=HEAD_REVISION))
+    if conn.dialect.name == "sqlite":
+        for table in Base.metadata.sorted_tables:
+            if table.dialect_options["sqlite"].get("autoincrement"):
+                conn.execute(
+                    text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, 0)"),
+                    {"t": table.name},
+                )
     return True
 
 

@@ -11,31 +11,33 @@ destination, then checks the rows of each table on both sides. Ids stay never gi
 twice (``models.NEVER_REUSED_IDS``): the destination's next id of each table is past
 the highest its source ever gave, a deleted one included. Added 2026-12-07, session 46.
 
-A copy into a new SQLite file that fails or is refused after making the file (a run
-holding the source, a full disk, Ctrl-C) removes the file it made, when it is still that
-file and holds no row; an existing file is never removed (2026-12-07, session 51: it
-was left with empty tables).
+A copy into a new SQLite file is written to a hidden file beside it and put at its name
+once committed and checked (linked: a file made there meanwhile is never replaced); a
+copy that fails, is refused or is interrupted (a full disk, Ctrl-C) removes only that
+hidden file, which no other process knows. An existing file is copied into in place and
+never removed (2026-12-07, session 51: the new file was left with empty tables; then,
+made first and removed when it seemed to hold no row, it could be removed under a
+writer that had opened it; session 51 review).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from sqlalchemy import Connection, Table, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from railwatch.errors import ConfigError, RailwatchError, StorageError
-from railwatch.storage import db as storage_db
 from railwatch.storage.db import (
     SQLITE_BEGIN_OPTION,
-    SQLITE_BUSY_TIMEOUT_MS,
     Database,
     explain_db_error,
     mask_password,
@@ -45,7 +47,14 @@ from railwatch.storage.db import (
 from railwatch.storage.migrate import VERSION_TABLE, upgrade
 from railwatch.storage.models import Base, Site
 
-__all__ = ["CopyProgress", "CopyResult", "copy_database"]
+__all__ = [
+    "CopyProgress",
+    "CopyResult",
+    "DestFile",
+    "copy_database",
+    "dest_file_of",
+    "sqlite_dest_problem",
+]
 
 #: Rows read and written at a time.
 BATCH_ROWS = 2000
@@ -125,10 +134,17 @@ def _set_next_id(conn: Connection, table: Table, highest: int) -> None:
         and table.dialect_options["sqlite"].get("autoincrement")
         and inspect(conn).has_table("sqlite_sequence")
     ):
-        conn.execute(
+        raised = conn.execute(
             text("UPDATE sqlite_sequence SET seq = max(seq, :v) WHERE name = :t"),
             {"t": table.name, "v": highest},
         )
+        if raised.rowcount == 0:  # no row of the table yet: no id given on this side
+            # (a database made at the head before session 51's review had none): without
+            # one, a table copied empty gave ids from 1 again
+            conn.execute(
+                text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :v)"),
+                {"t": table.name, "v": highest},
+            )
 
 
 def _rows(conn: Connection, table: Table) -> int:
@@ -150,126 +166,227 @@ def _no_run(db: Database, sites: list[str]) -> Iterator[None]:
         yield
 
 
+#: The attribute of the exception that stopped :func:`copy_database` that says what
+#: became of the new SQLite file of its destination (:func:`dest_file_of`).
+_FATE = "_railwatch_dest_file"
+
+
 @dataclass(frozen=True)
-class _MadeFile:
-    """The new SQLite file :func:`copy_database` made for its destination: its path, its
-    identity (device, inode) and the files beside it (``-wal``, ``-shm``, ``-journal``)
-    that were not there before it."""
+class DestFile:
+    """What :func:`copy_database` did with the new SQLite file of its destination when
+    an error or Ctrl-C stopped it (:func:`dest_file_of`): ``path``, the destination's
+    file, not there when the copy began; ``staged``, the hidden file beside it the copy
+    was written to (None: not made yet, the copy had not begun); ``removed``, whether
+    that file is removed; ``placed``, whether the copy, whole and checked, was at
+    ``path`` already (stopped as it ended). ``railwatch copy-db`` says from it what
+    happened (2026-12-07, session 51 review: it said "the new file ... made for the
+    copy, was removed" of a file never made)."""
 
     path: Path
-    ident: tuple[int, int]
-    beside: tuple[Path, ...]
-    #: its size as made: one page, no table
-    size: int
+    staged: Path | None
+    removed: bool
+    placed: bool
 
 
-def _make_dest_file(dest: str) -> _MadeFile | None:
-    """Make the file of ``dest`` when it is a SQLite file not there yet, and say so
-    (None: another database, a file there already, one another process made first, or
-    one that cannot be made here: :func:`~railwatch.storage.db.make_engine` then says
-    what is wrong, or SQLite makes it where the file system cannot link, and it stays)."""
-    path = sqlite_path(dest)
-    if path is None or path_problem(path) is not None:
-        return None
-    if path.exists() or path.is_symlink() or not path.parent.is_dir():
-        return None
-    beside = tuple(
-        side
-        for side in (path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))
-        if not side.exists()
-    )
-    if not storage_db._create_sqlite_file(path):
-        return None
+def dest_file_of(err: BaseException) -> DestFile | None:
+    """What :func:`copy_database` did with the new SQLite file of its destination before
+    ``err`` stopped it; None where the destination was no new SQLite file (a file there
+    already, PostgreSQL) or ``err`` did not come out of :func:`copy_database`."""
+    fate = getattr(err, _FATE, None)
+    return fate if isinstance(fate, DestFile) else None
+
+
+def sqlite_dest_problem(dest: str) -> str | None:
+    """Why the SQLite URL ``dest`` cannot be a copy's destination, in words that follow
+    its name ("has query parameters ..."); None where it can be (or is no SQLite file).
+
+    A query (``?mode=ro&uri=true``, ``?uri=true``, ``?vfs=...``) or a ``file:`` URI as
+    the path makes SQLite open another file than the path railwatch looks at (that
+    ``sqlite:///c.db?mode=ro&uri=true`` is not there, that the copy goes to a file
+    beside it), or open it read-only: the copy was written to ``c.db`` while railwatch
+    made and checked ``c.db?mode=ro`` (2026-12-07, session 51 review)."""
     try:
-        st = path.stat()
-    except OSError:
+        parsed = make_url(dest)
+    except (ArgumentError, ValueError):
         return None
-    return _MadeFile(path, (st.st_dev, st.st_ino), beside, st.st_size)
-
-
-def _still_bare(made: _MadeFile) -> bool:
-    """Whether the file ``made`` is still as made, without a table: its one page, and no
-    write-ahead log holding pages (a table would have its own page, written to the log
-    first). Told without SQLite, which cannot open it where it cannot grow its ``-shm``
-    file (a file size limit, a full disk: what stopped the copy)."""
-    wal = made.path.with_name(made.path.name + "-wal")
-    try:
-        return made.path.stat().st_size == made.size and (
-            not wal.exists() or wal.stat().st_size == 0
+    if parsed.get_backend_name() != "sqlite" or sqlite_path(dest) is None:
+        return None
+    if parsed.query:
+        return (
+            f"has query parameters ({', '.join(sorted(parsed.query))}): the copy goes to a "
+            "new SQLite file named by its path alone, and with them SQLite opens another "
+            "file than that path (uri, vfs, mode...); give sqlite:///PATH without ?..."
         )
-    except OSError:
-        return False
-
-
-def _holds_rows(path: Path) -> bool:
-    """Whether the SQLite file ``path`` holds a row in any table but the schema version
-    (or cannot be read to tell: taken as holding one)."""
-    try:
-        con = sqlite3.connect(
-            f"{path.as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000.0
+    if str(parsed.database).startswith("file:"):
+        return (
+            f"names a SQLite URI ({parsed.database}) where the path of a file goes: SQLite "
+            "reads it as a URI, railwatch as a file name; give sqlite:///PATH"
         )
-        try:
-            tables = [
-                str(name)
-                for (name,) in con.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' AND name <> 'alembic_version'"
-                )
-            ]
-            return any(
-                con.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() is not None for t in tables
-            )
-        finally:
-            con.close()
-    except sqlite3.Error as err:
-        log.debug("cannot tell whether %s holds rows (%s): it is kept", path, err)
+    return None
+
+
+def _is_there(path: Path) -> bool:
+    """Whether there is a file (or anything) at ``path``; True where it cannot be told."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
         return True
 
 
-def _remove_made(made: _MadeFile) -> bool:
-    """Remove the file ``made`` for a copy that failed, with the files beside it that
-    were not there before, when it is still that file (not replaced) and holds no row
-    (another process may have written into it meanwhile: kept). True when removed."""
+def _holds_bytes(path: Path) -> bool:
     try:
-        st = made.path.stat()
-    except OSError:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
         return False
-    if (st.st_dev, st.st_ino) != made.ident:
-        return False
-    if not _still_bare(made) and _holds_rows(made.path):
-        return False
-    try:
-        made.path.unlink()
-    except OSError as err:
-        log.debug("could not remove %s: %s", made.path, err)
-        return False
-    for side in made.beside:
-        with suppress(OSError):
-            side.unlink()
-    return True
 
 
-def _removing_on_failure(
-    made: _MadeFile,
-) -> Callable[[type[BaseException] | None, BaseException | None, TracebackType | None], bool]:
-    """The exit callback (``ExitStack.push``) that removes the file ``made`` when the copy
-    fails, is refused or is interrupted, and adds to a railwatch error's words that it
-    was removed."""
+class _Staging:
+    """A copy into a new SQLite file, written to a hidden file beside it (same folder)
+    that no other process knows, and put at the destination's name once committed and
+    checked: linked there, unless a file is there by then (never replaced), then its
+    hidden name removed. A copy that fails or is interrupted removes its own hidden file
+    and its ``-wal`` and ``-shm``, and nothing at the destination's name.
 
-    def on_exit(
-        kind: type[BaseException] | None, err: BaseException | None, _tb: TracebackType | None
-    ) -> bool:
-        if kind is None or not _remove_made(made):
-            return False
-        if isinstance(err, RailwatchError) and err.args and isinstance(err.args[0], str):
-            # the same error (its type says the exit status: busy, ...), its words longer
-            err.args = (
-                f"{err.args[0]}; the new file {made.path} made for the copy was removed",
-                *err.args[1:],
+    Until the session 51 review the destination's file itself was made first and, on
+    failure, removed when it held no row as a read-only connection saw it: a writer's
+    transaction not yet committed in it (``railwatch site add`` given the new name, or a
+    ``serve`` that opened the file during the copy) could not be seen, and committed
+    into a file removed. The copy also is no longer seen half made: the destination
+    appears whole, its rows checked.
+
+    Where the file system cannot link (some network and FAT file systems), the hidden
+    file is renamed to the destination's name when no file is there: a file made there
+    in the instant between the look and the rename would be replaced (os.rename; on
+    Windows it refuses instead)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.copy")
+        #: the hidden file's name is taken (its database is made, or being made)
+        self.made = False
+        #: the copy is at :attr:`path`
+        self.placed = False
+        #: a file made at :attr:`path` by another process during the copy refused it
+        self.taken = False
+
+    @property
+    def url(self) -> str:
+        """The hidden file's URL."""
+        return f"sqlite:///{self.tmp}"
+
+    def _beside(self) -> tuple[Path, ...]:
+        return tuple(self.tmp.with_name(self.tmp.name + end) for end in ("-wal", "-shm"))
+
+    def _whole(self) -> None:
+        """Check that the copy lies in the hidden file alone, its write-ahead log folded
+        in (SQLite does so when the last connection closes; done here where it did not):
+        the log beside the destination's name would be another file."""
+        wal = self._beside()[0]
+        if not _holds_bytes(wal):
+            return
+        con = sqlite3.connect(self.tmp)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
+        if _holds_bytes(wal):
+            raise StorageError(
+                f"the copy's write-ahead log {wal} could not be folded into it; nothing "
+                "was copied: check that nothing else opened it, and copy again"
             )
-        return False
 
-    return on_exit
+    def _refuse_taken(self) -> StorageError:
+        self.taken = True
+        return StorageError(
+            f"{self.path} was made by another process during the copy (a railwatch "
+            "command or `serve` given it?): it was left as it is, and the copy, written to "
+            "a hidden file beside it, was removed; nothing was copied: stop what made it, "
+            "then copy into a file not there yet"
+        )
+
+    def place(self) -> None:
+        """Put the copy, committed and its engine disposed, at :attr:`path`."""
+        self._whole()
+        try:
+            os.link(self.tmp, self.path)
+        except FileExistsError:
+            raise self._refuse_taken() from None
+        except OSError as err:  # no hard links here: renamed, where nothing is there
+            log.debug("could not link %s to %s (%s): renamed", self.tmp, self.path, err)
+            if _is_there(self.path):
+                raise self._refuse_taken() from None
+            try:
+                os.rename(self.tmp, self.path)
+            except FileExistsError:
+                raise self._refuse_taken() from None
+            except OSError as err2:
+                raise StorageError(
+                    f"the copy could not be put at {self.path} ({err2.strerror or err2}); "
+                    "nothing was copied: check the folder, and copy again"
+                ) from err2
+        self.placed = True
+        try:
+            self.tmp.unlink(missing_ok=True)
+        except OSError as err:
+            log.warning("could not remove %s, a second name of %s: %s", self.tmp, self.path, err)
+
+    def discard(self) -> None:
+        """Remove the hidden file and its ``-wal`` and ``-shm`` (only its second name
+        where the copy was put in place already)."""
+        if not self.made:
+            return
+        for leftover in (self.tmp,) if self.placed else (self.tmp, *self._beside()):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError as err:
+                log.debug("could not remove %s: %s", leftover, err)
+
+    def fate(self) -> DestFile:
+        return DestFile(
+            path=self.path,
+            staged=self.tmp if self.made else None,
+            removed=self.made and not _is_there(self.tmp),
+            placed=self.placed,
+        )
+
+
+def _staging(dest: str) -> _Staging | None:
+    """The staging of ``dest`` when it is a SQLite file not there yet, in a folder that
+    is there (None otherwise: a file there is copied into in place, as before; a
+    missing folder or a name the file system refuses is said by ``make_engine``)."""
+    path = sqlite_path(dest)
+    if path is None or path_problem(path) is not None:
+        return None
+    try:
+        if _is_there(path) or not path.parent.is_dir():
+            return None
+    except OSError:
+        return None
+    return _Staging(path)
+
+
+def _tell_fate(err: BaseException, staging: _Staging, dest: str) -> None:
+    """Put on ``err`` what became of the destination's new file (:func:`dest_file_of`)
+    and, on a railwatch error, say it in its words, the hidden file's name there
+    replaced by the destination's (the error is about the copy into it)."""
+    fate = staging.fate()
+    setattr(err, _FATE, fate)
+    if not (isinstance(err, RailwatchError) and err.args and isinstance(err.args[0], str)):
+        return
+    said = err.args[0]
+    with suppress(ArgumentError, ValueError):
+        said = said.replace(staging.url, make_url(dest).render_as_string(hide_password=True))
+    said = said.replace(str(staging.tmp), str(staging.path))
+    if fate.staged is not None and not fate.placed and not staging.taken:
+        said += (
+            f"; {staging.path} was not made (the copy was written to a hidden file beside "
+            "it, removed)"
+            if fate.removed
+            else f"; {staging.path} was not made, and the hidden file {fate.staged} the copy "
+            "was written to could not be removed: remove it"
+        )
+    # the same error (its type says the exit status: busy, ...), its words told
+    err.args = (said, *err.args[1:])
 
 
 def copy_database(
@@ -287,10 +404,15 @@ def copy_database(
     other writers (``serve``, ``event add``, ``alert ack``) should be stopped first:
     what they write after the snapshot stays in the source alone. A source of an older
     railwatch is upgraded first, as every command upgrades it. ``dest`` is written in one
-    transaction: a copy that fails leaves it empty, and a new SQLite file it made for
-    ``dest`` is removed when the copy fails, is refused or is interrupted (the error then
-    says so; never a file that was there before; session 51). A ``dest`` that holds any
-    row is refused, nothing written. The source is left as it is.
+    transaction: a copy that fails leaves it empty. A ``dest`` that holds any row is
+    refused, nothing written. The source is left as it is.
+
+    A ``dest`` that is a SQLite file not there yet is written as a hidden file beside it
+    and put at its name once checked (:class:`_Staging`): a copy that fails, is refused
+    or is interrupted leaves no file at its name, and one made there meanwhile by
+    another process is never replaced (the copy is then refused); the error says what
+    became of it (:func:`dest_file_of`; session 51). A SQLite ``dest`` with query
+    parameters is refused (:func:`sqlite_dest_problem`).
 
     ``on_progress(table, done, total)``, when given, is called before the first row (0
     of ``total``, the rows of every table in the snapshot, counted first) and after each
@@ -302,6 +424,26 @@ def copy_database(
             f"the source and the destination are the same database ({mask_password(dest)}): "
             "give a new, empty one as the destination"
         )
+    problem = sqlite_dest_problem(dest)
+    if problem is not None:
+        raise ConfigError(f"the destination {mask_password(dest)} {problem}")
+    staging = _staging(dest)
+    try:
+        return _copy(source, dest, staging, batch, on_progress)
+    except BaseException as err:
+        if staging is not None:
+            staging.discard()  # its engine disposed by _copy's exit
+            _tell_fate(err, staging, dest)
+        raise
+
+
+def _copy(
+    source: str,
+    dest: str,
+    staging: _Staging | None,
+    batch: int,
+    on_progress: CopyProgress | None,
+) -> CopyResult:
     with ExitStack() as stack:
         src = Database(source, create=False)
         stack.callback(src.dispose)
@@ -309,13 +451,13 @@ def copy_database(
             names = list(session.scalars(select(Site.name).order_by(Site.name)))
         # held first: a copy refused for a run in progress leaves DEST untouched
         stack.enter_context(_no_run(src, names))
-        made = _make_dest_file(dest)
-        if made is not None:  # removed if the copy fails: after dst is disposed (LIFO)
-            stack.push(_removing_on_failure(made))
         # its schema made or upgraded only once it is known to hold no row: a DEST
         # refused is left as it was (an older railwatch's was upgraded first; session 51)
-        dst = Database(dest, migrate=False)
+        if staging is not None:
+            staging.made = True  # its name taken: removed if the copy goes no further
+        dst = Database(dest if staging is None else staging.url, migrate=False)
         stack.callback(dst.dispose)
+        shown = dst.safe_url if staging is None else make_url(dest).render_as_string(True)
         tables = _tables()
         try:
             with dst.engine.connect() as conn:
@@ -328,17 +470,17 @@ def copy_database(
                     else {}
                 )
         except SQLAlchemyError as err:
-            raise StorageError(explain_db_error(err, dst.safe_url, "database read")) from err
+            raise StorageError(explain_db_error(err, shown, "database read")) from err
         held = {name: n for name, n in counted.items() if n}
         if held:
-            shown = ", ".join(f"{t} {n}" for t, n in held.items())  # table, rows
+            listed = ", ".join(f"{t} {n}" for t, n in held.items())  # table, rows
             new = (  # a SQLite file was told to createdb (session 46's copy-db)
                 "a file not there yet, sqlite:///NEW.db"
                 if dst.engine.dialect.name == "sqlite"
                 else "createdb NEW, then postgresql+psycopg://USER@HOST/NEW"
             )
             raise StorageError(
-                f"database {dst.safe_url} is not empty ({shown}): copy into a new, empty "
+                f"database {shown} is not empty ({listed}): copy into a new, empty "
                 f"database ({new}); nothing was copied"
             )
         upgrade(dst.engine)
@@ -376,18 +518,21 @@ def copy_database(
                             if copied.get(t) != rows[t]
                         )
                         raise StorageError(
-                            f"copying {src.safe_url} to {dst.safe_url} gave different row "
+                            f"copying {src.safe_url} to {shown} gave different row "
                             f"counts ({differ}): "
                             "nothing was copied (rolled back); report this with the railwatch "
                             "version"
                         )
                     doing = "database write"
         except SQLAlchemyError as err:
-            url = src.safe_url if doing == "database read" else dst.safe_url
+            url = src.safe_url if doing == "database read" else shown
             raise StorageError(
                 explain_db_error(err, url, doing) + "; nothing was copied (rolled back)"
             ) from err
-        return CopyResult(source=src.safe_url, dest=dst.safe_url, rows=rows)
+        if staging is not None:  # committed and checked: put in place, its engine closed
+            dst.dispose()
+            staging.place()
+        return CopyResult(source=src.safe_url, dest=shown, rows=rows)
 
 
 def _snapshot(conn: Connection) -> dict[str, object]:
