@@ -86,6 +86,8 @@ def test_scene_show_gives_presence_no_total_and_no_class_counts(world: dict[str,
         "high": None,
         "method": "presence",
         "long_train_present": True,
+        # no interval to rest on a spread of recall (session 51)
+        "interval_spread_assumed": None,
     }
     assert body["counts"] == {}  # the flag is no count of any class
     empty = c.get(f"/api/scenes/{ids[1]}").json()["count"]

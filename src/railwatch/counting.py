@@ -159,6 +159,13 @@ class SceneCount:
     #: a check skipped with ``check_scale=False`` / ``--no-scale-check``, or a count by
     #: length or presence, which the measurement did not cover).
     scale_widening: ScaleWidening | None = None
+    #: For a count by objects with the detector's count calibration: whether its 90 %
+    #: intervals rest on an assumed scene-to-scene spread of recall at its resolution,
+    #: not a measured one (:meth:`Calibration.spread_assumed_at`: the card of a
+    #: ``railwatch calibrate --labels`` with fewer than two labelled images of 5 or more
+    #: cars there). None without a calibration, or counted another way. Kept with a
+    #: scene's result (``storage.repo.spread_assumed_of``) since 2026-12-07, session 51.
+    spread_assumed: bool | None = None
 
 
 #: Count ÷ true cars when the gsd is given at a factor of the truth, measured by
@@ -398,6 +405,7 @@ def count_detections(
         sum(1 for d in detections if d.covered),
         "objects",
         coverage,
+        spread_assumed=calibration.spread_assumed_at(gsd) if calibration is not None else None,
     )
 
 

@@ -415,6 +415,11 @@ class ProcessSummary:
     #: Why the site was not processed at all when another run held it (a run of several
     #: sites goes on with the others; since 2026-12-06, session 35), else None.
     busy: str | None = None
+    #: Scenes counted by objects whose intervals rest on an assumed scene-to-scene
+    #: spread of recall of the detector's calibration (``SceneCount.spread_assumed``),
+    #: with their resolution (metres; None where not read): ``railwatch process`` says so
+    #: (since 2026-12-07, session 51; only ``railwatch detect`` did).
+    spread_assumed: list[tuple[int, float | None]] = field(default_factory=list)
 
     def plan(self, jobs: Sequence[SceneJob]) -> None:
         """File why each of the run's ``jobs`` that is counted again is
@@ -434,6 +439,9 @@ class ProcessSummary:
             self.unusable.append(scene_id)
         else:
             self.processed.append(scene_id)
+            count = outcome.count
+            if count is not None and count.spread_assumed:
+                self.spread_assumed.append((scene_id, outcome.gsd))
             reg = outcome.registration
             if reg is not None and reg.applied:
                 self.registered.append(math.hypot(reg.dx_m, reg.dy_m))

@@ -163,6 +163,7 @@ def process(
     _say_tracks_found(found)
     _say_centrelines_off(checks)
     _say_eight_bit(db, results)
+    _say_spread_assumed(results)
     if not as_json:
         _print_analyze_hints(results)
     busy = [r for r in results if r.busy is not None]
@@ -656,6 +657,11 @@ def _print_results(
                     "tracks_found_in_image": found.get(r.site, 0),
                     "registered": len(r.registered),
                     "not_registered": r.not_registered,
+                    # counted car by car with intervals on an assumed spread of recall
+                    # (the detector's calibration; session 51)
+                    "interval_spread_assumed": [
+                        {"scene_id": i, "gsd": g} for i, g in r.spread_assumed
+                    ],
                     "busy": r.busy,
                     # session 41: where the site's centrelines lie from its cars on
                     # its latest fine images (null: no centrelines or no such image)
@@ -725,6 +731,45 @@ def _print_results(
             )
         if r.registered or r.not_registered:
             console.print(escape(_registration_line(r)))
+
+
+def spread_assumed_words(n: int, gsds: list[float]) -> str:
+    """What ``n`` images counted car by car at the resolutions ``gsds`` (metres) whose
+    90 % intervals rest on an assumed scene-to-scene spread of recall have to say
+    (``Calibration.spread_assumed_at``): the words `railwatch detect` gives an image, for
+    a run's scenes."""
+    low, high = (min(gsds), max(gsds)) if gsds else (None, None)
+    at = (
+        ""
+        if low is None or high is None
+        else f" at {low:g} m"
+        if low == high
+        else f" at {low:g}-{high:g} m"
+    )
+    them = "its" if n == 1 else "their"
+    return (
+        f"{n} scene{plural_s(n)} counted car by car{at}: {them} 90 % interval rests on an "
+        "assumed scene-to-scene spread of recall (the detector's calibration had fewer "
+        "than 2 labelled images of 5 or more cars at that resolution), not a measured "
+        "one; calibrate the weights on more labelled images there (`railwatch calibrate "
+        "WEIGHTS --labels DIR`) and process the scenes again (--reprocess)"
+    )
+
+
+def _say_spread_assumed(results: list[ProcessSummary]) -> None:
+    """On stderr, once per site: how many of the scenes the run counted car by car have
+    90 % intervals that rest on an assumed spread of recall
+    (``ProcessSummary.spread_assumed``; ``--json``: ``interval_spread_assumed``). Since
+    2026-12-07 (session 51): only `railwatch detect` said so, of one image."""
+    for r in results:
+        if r.spread_assumed:
+            gsds = [g for _, g in r.spread_assumed if g is not None]
+            words = spread_assumed_words(len(r.spread_assumed), gsds)
+            err_console.print(
+                f"note: {escape(r.site)}: {escape(words)}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def _registration_line(r: ProcessSummary) -> str:

@@ -135,7 +135,7 @@ def list_(
             # long train present or not), whether it is an analyst's (railwatch scene
             # review, or declared unusable) and the detector's total it replaced
             total = totals.get(d["id"])
-            d["count"] = count_dict(total)
+            d["count"] = count_dict(total, scene=sc)
             d.update(review_marks(total, machine.get(d["id"]), sc))
     more = left_out_by_limit(matched, len(data), limit, "scene", older="older")
     if as_json:

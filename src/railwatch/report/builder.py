@@ -28,7 +28,7 @@ from railwatch.export.geometry import box_from_polygon, to_pixels, transform_pol
 from railwatch.export.paths import check_output, site_images
 from railwatch.export.redact import hide_paths
 from railwatch.limits import EARLIEST_YEAR
-from railwatch.report.caveats import build_caveats
+from railwatch.report.caveats import build_caveats, spread_counts, spread_words
 from railwatch.report.charts import on_chart
 from railwatch.report.chips import estimate_shift
 from railwatch.report.data import (
@@ -526,7 +526,10 @@ def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], s
     total's before a single class's of the same severity (as the headline and the
     dashboard put the total first), then the most recent first, until ``max_evidence``
     pairs of images are chosen; an alert shown with the same images as one chosen (the
-    record and the shift of one image) takes no pair of its own. An info alert never
+    record and the shift of one image, or a class's alert on the site total's images: the
+    pair is drawn once, :func:`~railwatch.report.model.shown_before`) takes no pair of its
+    own (until 2026-12-07, session 51, a class's alert on the total's images took a pair
+    of its own, and an alert further down went without images). An info alert never
     takes one (there is nothing to act on; until session 24 a site with 5 alerts above
     info gave the other 5 images to info alerts), even when fewer alerts above info are
     left. (Until 2026-12-06, session 35, the most recent came first among equals,
@@ -539,14 +542,10 @@ def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], s
         reverse=True,
     )
     chosen: set[int] = set()
-    pairs: set[tuple[int | None, int | None, str]] = set()
+    pairs: set[tuple[int | None, int | None]] = set()
     left_out = False
     for plan in ranked:
-        key = (
-            plan.after.scene_id if plan.after else None,
-            plan.before.scene_id if plan.before else None,
-            plan.alert.cls,
-        )
+        key = _images_key(plan)
         if key not in pairs and len(pairs) >= max_evidence:
             left_out = True
             continue
@@ -566,6 +565,15 @@ def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], s
         else "Images are shown for alerts above info only."
     )
     return chosen, note
+
+
+def _images_key(plan: _Plan) -> tuple[int | None, int | None]:
+    """The images a plan's alert is shown on, by scene (its image's, its before image's),
+    whatever its class: as :func:`~railwatch.report.model.pair_key` keys the evidence."""
+    return (
+        plan.after.scene_id if plan.after else None,
+        plan.before.scene_id if plan.before else None,
+    )
 
 
 def lone_image(rows: Sequence[SceneRow], with_images: set[int]) -> SceneRow | None:
@@ -593,13 +601,17 @@ def _evidence(
     analyst: dict[int, list[_AnalystCar]] | None = None,
     on_step: StepCallback | None = None,
 ) -> list[Evidence]:
+    # each pair of images read once, for the first alert shown on it (its chips' captions
+    # give that alert's class): the report draws a pair once, for the first alert on it,
+    # and names it for the others (model.shown_before); until 2026-12-07 (session 51) a
+    # class's alert on the site total's images read them again for chips never drawn
     pairs: dict[
-        tuple[int, int | None, str], tuple[ChipImage | None, ChipImage | None, list[str]]
+        tuple[int | None, int | None], tuple[ChipImage | None, ChipImage | None, list[str]]
     ] = {}
     # the pairs of images to read, for ``on_step``: one per key made below
     n_pairs = len(
         {
-            (p.after.scene_id, p.before.scene_id if p.before else None, p.alert.cls)
+            _images_key(p)
             for p in plans
             if p.after is not None and p.after.counted and id(p) in with_images
         }
@@ -618,11 +630,7 @@ def _evidence(
         elif id(plan) not in with_images:
             notes.append(limit_note)
         else:
-            key = (
-                plan.after.scene_id,
-                plan.before.scene_id if plan.before else None,
-                plan.alert.cls,
-            )
+            key = _images_key(plan)
             if key not in pairs:
                 try:
                     pairs[key] = _chip_pair(
@@ -948,6 +956,20 @@ def _method(
         ("record", f"maximum of the previous {get('record_years', '?')} years"),
         ("alert thresholds", ", ".join(f"{k}={v}" for k, v in thresholds.items())),
     ]
+    # where a count's interval rests on an assumed spread of the detector's recall, the
+    # method says so beside how the counts were made (session 51: only `railwatch detect`
+    # said it; the caveats say what to do)
+    assumed, of = spread_counts([r for r in rows if r.counts_cars])
+    if assumed:
+        out.insert(
+            2,
+            (
+                "count intervals",
+                "90 %, from the detector's calibration; for "
+                f"{spread_words(assumed, of)} on an assumed scene-to-scene spread of its "
+                "recall, not a measured one (see the caveats)",
+            ),
+        )
     return tuple(out)
 
 

@@ -203,6 +203,49 @@ def reviewed_caveat(cars: Sequence[SceneRow]) -> str | None:
     return text + "."
 
 
+def spread_counts(cars: Sequence[SceneRow]) -> tuple[list[SceneRow], int]:
+    """Of the counts of cars ``cars``, those counted car by car whose 90 % interval rests
+    on an assumed scene-to-scene spread of the detector's recall
+    (:attr:`SceneRow.spread_assumed`), and how many were counted car by car."""
+    by_objects = [r for r in cars if (r.method or "objects") == "objects"]
+    return [r for r in by_objects if r.spread_assumed], len(by_objects)
+
+
+def spread_words(rows: Sequence[SceneRow], of: int) -> str:
+    """The words "N of the M counts of cars one by one (0.3–0.5 m)" of the counts ``rows``
+    whose interval rests on an assumed spread, of ``of`` counted car by car."""
+    lo, hi = min(r.gsd for r in rows), max(r.gsd for r in rows)
+    span = f"{lo:.2g} m" if f"{lo:.2g}" == f"{hi:.2g}" else f"{lo:.2g}–{hi:.2g} m"
+    n = len(rows)
+    if n < of:
+        return f"{n} of the {of} counts of cars one by one ({span})"
+    if n == 1:
+        return f"the count of cars one by one ({span})"
+    return f"all {n} counts of cars one by one ({span})"
+
+
+def spread_caveat(cars: Sequence[SceneRow], site: str = "SITE") -> str | None:
+    """That the 90 % intervals of counts made car by car rest on an assumed
+    scene-to-scene spread of the detector's recall, not a measured one (its card of
+    ``railwatch calibrate --labels`` on fewer than two labelled images of 5 or more cars
+    at their resolution: ``Calibration.spread_assumed_at``), with what to do; None when
+    none does. Since 2026-12-07 (session 51): only ``railwatch detect`` said so."""
+    assumed, of = spread_counts(cars)
+    if not assumed:
+        return None
+    verb = "rests" if len(assumed) == 1 else "rest"
+    their = "its" if len(assumed) == 1 else "their"
+    return (
+        f"The 90 % interval{'' if len(assumed) == 1 else 's'} of "
+        f"{spread_words(assumed, of)} {verb} on an assumed scene-to-scene spread of the "
+        "detector's recall, not a measured one: its calibration had fewer than 2 labelled "
+        f"images of 5 or more cars at that resolution, so {their} width is a guess. "
+        "Calibrate the weights on more labelled images there (`railwatch calibrate WEIGHTS "
+        f"--labels DIR`) and count the images again (`railwatch process {site} "
+        "--reprocess`)."
+    )
+
+
 #: The detector's count error with the sun at 15-35 degrees on drawings it never learned
 #: from, as measured (docs/benchmarks.md "Detection", third renderer, 2026-12-05 05:29
 #: UTC: net +7.1 % / +6.1 %, count MAPE 12.4 % / 12.7 % at 15-25 / 25-35 degrees).
@@ -603,6 +646,9 @@ def build_caveats(
     if text:
         out.append(text)
     text = reviewed_caveat(cars)
+    if text:
+        out.append(text)
+    text = spread_caveat(cars, site)
     if text:
         out.append(text)
     text = types_caveat(counted)

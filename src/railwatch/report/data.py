@@ -37,6 +37,7 @@ from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneR
 
 if TYPE_CHECKING:
     from railwatch.analysis.alerts import JudgedBaseline
+    from railwatch.analysis.baseline import Record
     from railwatch.analysis.series import CountSeries
     from railwatch.analysis.settings import AlertSettings
     from railwatch.analysis.types import CountPoint
@@ -136,6 +137,8 @@ def scene_row(
         review_note=(review.note or "") if reviewed and review is not None else "",
         sun_elevation=sun[1] if (sun := sun_of(scene.meta)) is not None else None,
         utc_offset=utc_offset,
+        # the detector's interval (an analyst's count is its own interval)
+        spread_assumed=repo.spread_assumed_of(scene.meta) if usable and not reviewed else None,
     )
 
 
@@ -158,6 +161,76 @@ def scene_rows(session: Session, site: Site) -> list[SceneRow]:
     }
     offset = site_offset(site)
     return [scene_row(s, counts.get(s.id, []), reviews.get(s.id), offset) for s in scenes]
+
+
+def total_records(session: Session, site: Site) -> list[tuple[Any, ...]]:
+    """Each scene of a site, by id, as the plain columns the site total's baseline is
+    computed from (:func:`total_rows`): its id, time, state, usable flag, resolution,
+    clear fraction, footprint coverage and quality coverage, then its total's count,
+    interval, method and detector (None without a total), in one statement of plain
+    tuples. The web API's ``ETag`` of the baseline hashes them as they come."""
+    from sqlalchemy import and_
+
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(
+                Scene.id,
+                Scene.acquired_at,
+                Scene.status,
+                Scene.usable,
+                Scene.gsd,
+                Scene.clear_fraction,
+                Scene.coverage,
+                Scene.quality_coverage,
+                Count.count,
+                Count.low,
+                Count.high,
+                Count.method,
+                Count.detector,
+            )
+            .outerjoin(Count, and_(Count.scene_id == Scene.id, Count.cls == "all"))
+            .where(Scene.site_id == site.id)
+            .order_by(Scene.id)
+        )
+    ]
+
+
+def total_rows(
+    records: Sequence[tuple[Any, ...]], utc_offset: timedelta = timedelta(0)
+) -> list[SceneRow]:
+    """The site's images in time order (:func:`scene_rows`' order) from
+    :func:`total_records`, each with what :func:`scene_row` gives of its site total and
+    its quality alone: no class counts, files, metadata, reasons or review notes. What
+    :func:`baseline_track` reads of the site total, the same to the last bit as from
+    :func:`scene_rows`' rows, for the dashboard's ``GET /api/sites/{site}/baseline``:
+    reading the scenes and their count rows as ORM objects (about 40,000 at 10,000
+    images, and their metadata's JSON) was over half of its 1.75-1.98 s (2026-12-07,
+    session 51)."""
+    out = []
+    for rec in sorted(records, key=lambda r: (r[1], r[0])):
+        sid, when, status, usable_flag, gsd, clear, coverage, q_coverage = rec[:8]
+        count, low, high, method, detector = rec[8:]
+        usable = bool(usable_flag) and status == "processed"
+        counted = usable and count is not None
+        out.append(
+            SceneRow(
+                scene_id=sid,
+                when=when,
+                sensor=None,
+                gsd=float(gsd),
+                usable=usable,
+                clear_fraction=clear,
+                coverage=q_coverage if q_coverage is not None else coverage,
+                total=float(count) if counted else None,
+                low=float(low) if counted else None,
+                high=float(high) if counted else None,
+                method=method,
+                reviewed=counted and detector == ANALYST,
+                utc_offset=utc_offset,
+            )
+        )
+    return out
 
 
 def changed_since_words(alert: Alert) -> str | None:
@@ -269,7 +342,7 @@ def _baseline_track_one(
     demo-like Tumangang report: "Baseline 15" under 73 cars, after a shift alert saying
     the new level is the baseline from here on), and took neither the month factors nor
     the series' noise. The records are the method's own images' (as before)."""
-    from railwatch.analysis.baseline import trailing_record
+    from railwatch.analysis.baseline import trailing_records
     from railwatch.analysis.series import at_site, build_series
 
     cfg = _alert_settings(settings)
@@ -279,22 +352,26 @@ def _baseline_track_one(
     )
     if not counted:
         return []
-    points = [replace(_total_point(r), low=None, high=None) for r in counted]
+    points = [_total_point(r, interval=False) for r in counted]
     series = build_series(at_site(points, counted[0].utc_offset))["all"]
     days, values = series.arrays()
     index = {p.when.date(): i for i, p in enumerate(series.points)}
-    judged = judged_records(days, values, cfg)
+    # every day's trailing record at once (``trailing_record`` of each image, which it
+    # equals: session 51, a tenth of the dashboard's baseline at 10,000 images)
+    records = trailing_records(days, values, cfg.record_years)
+    judged = judged_records(days, values, cfg, records=records)
     baselines = judged_baselines(rows, "all", cfg, keep=keep).get(method, {})
     out: list[BaselinePoint] = []
     for row in counted:
-        i = index[row.day]
-        base = baselines.get(row.day)
+        day = row.day
+        i = index[day]
+        base = baselines.get(day)
         centre = low = high = None
         if base is not None and base.centre is not None and base.spread is not None:
             centre = base.centre
             low = max(centre - BAND_SPREADS * base.spread, 0.0)
             high = centre + BAND_SPREADS * base.spread
-        rec = trailing_record(days, values, i, cfg.record_years) if i > 0 else None
+        rec = records[i]
         out.append(
             BaselinePoint(
                 when=row.when,
@@ -356,15 +433,16 @@ def _of_rows(
     return points, traces
 
 
-def _total_point(r: SceneRow) -> CountPoint:
-    """The site total of a counted image as the analysis reads it from storage."""
+def _total_point(r: SceneRow, *, interval: bool = True) -> CountPoint:
+    """The site total of a counted image as the analysis reads it from storage; without
+    its ``interval`` (low and high None: the records' series, :func:`baseline_track`)."""
     from railwatch.analysis.types import CountPoint
 
     return CountPoint(
         when=r.when,
         count=float(r.total or 0.0),
-        low=r.low,
-        high=r.high,
+        low=r.low if interval else None,
+        high=r.high if interval else None,
         cls="all",
         clear_fraction=r.clear_fraction,
         coverage=r.coverage,
@@ -466,7 +544,13 @@ def _added(
     return baseline_trace(CountSeries(cls=part.cls, points=(*earlier, probe)), settings)
 
 
-def judged_records(days: np.ndarray, values: np.ndarray, settings: object) -> list[float | None]:
+def judged_records(
+    days: np.ndarray,
+    values: np.ndarray,
+    settings: object,
+    *,
+    records: Sequence[Record | None] | None = None,
+) -> list[float | None]:
     """Per point of a series, the record a record alert there compares with, as the
     analysis's record rule keeps it (``analysis.alerts``: a run of records, each within
     ``record_episode_days`` of the last, is judged against the trailing record at the
@@ -474,7 +558,8 @@ def judged_records(days: np.ndarray, values: np.ndarray, settings: object) -> li
     the record before it. (Until 2026-12-06, session 35, the chart drew the trailing
     record alone, which each image of a rise raised: on the demo it climbed with the rise
     to 44 under the 68 cars of 2023-10-05, whose alert says "against a 5-year record of
-    15 ...: 4.5x the record".)"""
+    15 ...: 4.5x the record".) ``records``: the series' ``trailing_records``, where the
+    caller has them already."""
     from railwatch.analysis.baseline import trailing_records
 
     cfg = _alert_settings(settings)
@@ -484,7 +569,7 @@ def judged_records(days: np.ndarray, values: np.ndarray, settings: object) -> li
     for day, value, rec in zip(
         days.tolist(),
         values.tolist(),
-        trailing_records(days, values, cfg.record_years),
+        trailing_records(days, values, cfg.record_years) if records is None else records,
         strict=True,
     ):
         if run is not None and day - run[0] > cfg.record_episode_days:

@@ -122,6 +122,13 @@ class SceneRow:
     #: baselines come from (:func:`railwatch.report.data.judged_baselines`; since
     #: 2026-12-07, session 45). Empty: ``by_class`` and ``covered`` without intervals.
     class_counts: Mapping[str, tuple[float, float, float, bool]] = field(default_factory=dict)
+    #: The detector's count by objects has 90 % intervals that rest on an assumed
+    #: scene-to-scene spread of recall of its calibration, not a measured one (True), or
+    #: on a measured one (False), as the scene's result records it
+    #: (:func:`railwatch.storage.repo.spread_assumed_of`); None where not known (no
+    #: calibration, another method, an analyst's count, counted before 2026-12-07,
+    #: session 51).
+    spread_assumed: bool | None = None
 
     @property
     def day(self) -> date:

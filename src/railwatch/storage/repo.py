@@ -888,6 +888,23 @@ COARSE_KEY = "railwatch:coarse"
 #: tell whether a reference changed, for ``railwatch process`` to count the scene again
 #: when one of them changed or was removed since.
 REFERENCES_KEY = "railwatch:references"
+#: Key of how a count by objects' interval was made, in its scene's metadata
+#: (``record_scene_result``; since 2026-12-07, session 51): ``{"recall_sd_assumed":
+#: true}`` where it rests on an assumed scene-to-scene spread of recall of the detector's
+#: calibration (``counting.SceneCount.spread_assumed``), false where measured; absent
+#: without a calibration, for another method, or for a scene counted before
+#: (:func:`spread_assumed_of`).
+INTERVAL_KEY = "railwatch:interval"
+
+
+def spread_assumed_of(meta: Mapping[str, Any] | None) -> bool | None:
+    """Whether a scene's count by objects has intervals that rest on an assumed
+    scene-to-scene spread of recall (:data:`INTERVAL_KEY` of its metadata ``meta``): True
+    assumed, False measured, None not known (no calibration, another method, counted
+    before session 51: the card it was counted with was not kept)."""
+    interval = (meta or {}).get(INTERVAL_KEY)
+    flag = interval.get("recall_sd_assumed") if isinstance(interval, dict) else None
+    return flag if isinstance(flag, bool) else None
 
 
 def _coarse_meta(
@@ -963,7 +980,9 @@ def record_scene_result(
     :meth:`railwatch.imagery.register.Registration.to_meta`) is kept in the scene's
     metadata under ``railwatch:registration``; None removes an earlier one. So are
     ``references``, the references the result was read with (:data:`REFERENCES_KEY`;
-    none: an earlier record removed). A length or
+    none: an earlier record removed), and whether a count by objects' interval rests on
+    an assumed spread of recall (:data:`INTERVAL_KEY`, from ``counts.spread_assumed``;
+    not known: an earlier record removed). A length or
     presence count's track record (lines given or found, metres read) goes under
     :data:`COARSE_KEY`, with a length count's ``occupied`` runs (WGS84).
 
@@ -1004,10 +1023,13 @@ def record_scene_result(
         meta = {
             k: v
             for k, v in (scene.meta or {}).items()
-            if k not in (REGISTRATION_KEY, COARSE_KEY, REFERENCES_KEY)
+            if k not in (REGISTRATION_KEY, COARSE_KEY, REFERENCES_KEY, INTERVAL_KEY)
         }
         if registration is not None:
             meta[REGISTRATION_KEY] = registration
+        assumed = getattr(counts, "spread_assumed", None) if quality.usable else None
+        if isinstance(assumed, bool):
+            meta[INTERVAL_KEY] = {"recall_sd_assumed": assumed}
         if references:
             meta[REFERENCES_KEY] = [dict(ref) for ref in references]
         coarse = _coarse_meta(counts, occupied) if quality.usable else None

@@ -23,6 +23,7 @@ from railwatch.storage.repo import (
     SiteStats,
     alert_version,
     declared_unusable,
+    spread_assumed_of,
     unusable_reason,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "changed_since_ack",
     "count_dict",
     "event_dict",
+    "interval_spread_assumed",
     "is_reviewed",
     "machine_counts",
     "review_dict",
@@ -78,29 +80,47 @@ def review_marks(
     }
 
 
-def count_dict(count: Count | None) -> dict[str, Any] | None:
+def count_dict(count: Count | None, *, scene: Scene | None = None) -> dict[str, Any] | None:
     """A scene's total count: ``total`` with its interval and ``method``, and
     ``long_train_present``. A presence image (10 m and coarser) has no count of cars:
     its stored total is only its long-train flag, so ``total``, ``low`` and ``high`` are
-    null and ``long_train_present`` is true or false (null for every other method)."""
+    null and ``long_train_present`` is true or false (null for every other method).
+    With its ``scene``, also ``interval_spread_assumed`` (:func:`interval_spread_assumed`;
+    since 2026-12-07, session 51)."""
     if count is None:
         return None
     if is_presence(count.method):
         flag = long_train_present(count.method, count.count)
-        return {
+        out: dict[str, Any] = {
             "total": None,
             "low": None,
             "high": None,
             "method": count.method,
             "long_train_present": flag,
         }
-    return {
-        "total": count.count,
-        "low": count.low,
-        "high": count.high,
-        "method": count.method,
-        "long_train_present": None,
-    }
+    else:
+        out = {
+            "total": count.count,
+            "low": count.low,
+            "high": count.high,
+            "method": count.method,
+            "long_train_present": None,
+        }
+    if scene is not None:
+        out["interval_spread_assumed"] = interval_spread_assumed(count, scene)
+    return out
+
+
+def interval_spread_assumed(count: Count | None, scene: Scene) -> bool | None:
+    """Whether the interval (``low``, ``high``) of the total ``count`` of ``scene`` rests
+    on an assumed scene-to-scene spread of the detector's recall (True), or a measured
+    one (False), as its result records it (``repo.spread_assumed_of``: the card of a
+    ``railwatch calibrate --labels`` with too few labelled images at its resolution); None
+    where not known: no count, an analyst's count (its interval is the count), counted
+    another way than car by car, without a calibration, or before 2026-12-07 (session 51)."""
+    if count is None or count.detector == ANALYST or count.method != "objects":
+        return None
+    return spread_assumed_of(scene.meta)
 
 
 def machine_counts(session: Session, counts: Iterable[Count]) -> dict[int, dict[str, Any]]:

@@ -192,6 +192,9 @@ class JobManager:
                 # scenes up to date counted again because a reference their result was
                 # read with changed or was removed (as `railwatch process` says; session 31)
                 "recounted": len(summary.recounted),
+                # counted car by car with intervals that rest on an assumed spread of
+                # the detector's recall (as `railwatch process` says; session 51)
+                "interval_spread_assumed": len(summary.spread_assumed),
                 "alerts": len(analysis.alerts),
                 # what the analysis did, as POST /api/sites/{site}/analyze answers it:
                 # `reopened` are acknowledged alerts raised again at a higher severity

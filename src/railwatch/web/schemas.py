@@ -289,6 +289,17 @@ class TotalCount(_Out):
     high: Number | None
     method: str | None
     long_train_present: bool | None
+    interval_spread_assumed: bool | None = Field(
+        default=None,
+        description="`true` where the 90 % interval (`low` to `high`) of a count of cars "
+        "one by one rests on an assumed scene-to-scene spread of the detector's recall, "
+        "not a measured one (its calibration, `railwatch calibrate --labels`, had fewer "
+        "than 2 labelled images of 5 or more cars at this resolution: how wide the "
+        "interval is, is a guess); `false` where measured (a card written before "
+        "2026-12-07, session 50, did not say and is read as measured); `null` where not "
+        "known: an analyst's count, another method, a detector without a calibration, or "
+        "a scene counted before 2026-12-07 (session 51).",
+    )
 
 
 class DetectorCount(_Out):

@@ -230,7 +230,7 @@ def scene_detections(
         wanted = _check_classes(s, scene.site_id, cls or [])
         status, quality = scene.status, scene_dict(scene)["quality"]
         machine = machine_counts(s, [total_row] if total_row is not None else [])
-        scene_count = count_dict(total_row)
+        scene_count = count_dict(total_row, scene=scene)
         marks = review_marks(total_row, machine.get(scene_id), scene)
         if source == ANALYST:
             review = s.scalar(select(SceneReview).where(SceneReview.scene_id == scene_id))
@@ -381,7 +381,7 @@ def scene_occupied(scene_id: SceneId, db: DB) -> Response:
     with read_session(db) as s:
         scene, total_row = _scene_with_total(s, scene_id)
         machine = machine_counts(s, [total_row] if total_row is not None else [])
-        scene_count = count_dict(total_row)
+        scene_count = count_dict(total_row, scene=scene)
         marks = review_marks(total_row, machine.get(scene_id), scene)
         quality = scene_dict(scene)["quality"]
         method = total_row.method if total_row is not None else None

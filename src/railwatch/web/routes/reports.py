@@ -152,13 +152,62 @@ def _database_mark(db: Any) -> str:
     return hashlib.sha256(named.encode()).hexdigest()[:16]
 
 
-def _legacy_mark(db: Any) -> str:
-    """The mark the reports made between 720dac16 and its review (2026-12-07, session 50)
-    carry: the hash of the database's URL text, password hidden. Still read as this
-    database's (of a relative SQLite URL, it cannot say which folder's file it was)."""
+def _legacy_mark(db: Any) -> str | None:
+    """The mark the reports made between 720dac16 and its review (2026-12-07, session 50,
+    19:54 to 20:21 UTC) carry: the hash of the database's URL text, password hidden;
+    None where that text does not name one database, so that such a report cannot be
+    told from another database's: a SQLite file named by a relative path (or ``~``), whose
+    folder the text does not say (``sqlite:///railwatch.db`` served from two folders is
+    two databases with one such mark), and SQLite in memory. Where it does (a SQLite file
+    by its absolute path; another database's URL, whose :func:`_database_mark` is of the
+    same text, normalised), a report with it is this database's, and :func:`list_reports`
+    writes :func:`_database_mark` in its place (:func:`_claim`), once. Until session 51
+    every report with it was listed as this database's, also those of the same relative
+    URL served from another folder."""
     import hashlib
+    from pathlib import PurePath
 
+    from sqlalchemy.engine import make_url
+
+    from railwatch.storage.db import is_memory_url, sqlite_path
+
+    url = str(db.url)
+    if is_memory_url(url):
+        return None
+    if sqlite_path(url) is not None:
+        try:
+            named = str(make_url(url).database or "")
+        except (ValueError, TypeError):  # pragma: no cover - opened, so a URL
+            return None
+        if not PurePath(named).is_absolute():
+            return None
     return hashlib.sha256(str(db.safe_url).encode()).hexdigest()[:16]
+
+
+def _claim(folder: FsPath, mark: str) -> None:
+    """Write this database's mark ``mark`` into the metadata file of the report in
+    ``folder``, in place of the first mark (:func:`_legacy_mark`), the file otherwise as
+    it was; replaced whole (a file beside it, then renamed), so that a reader never sees
+    half of it. A folder it cannot write to keeps the first mark (still recognised)."""
+    import os
+    import tempfile
+
+    path = folder / META
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            return
+        data[DATABASE] = mark
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".report-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(data))
+            os.replace(tmp, path)
+        except BaseException:
+            FsPath(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, ValueError):
+        return
 
 
 def _public(meta: dict[str, Any], report_id: str) -> dict[str, Any]:
@@ -314,13 +363,15 @@ def list_reports(
 ) -> dict[str, Any]:
     """Generated reports, newest first: those of this server's database (and those
     written before 2026-12-07, session 50, which do not say which database they are of;
-    the report folder is shared by the servers of one cache folder)."""
+    the report folder is shared by the servers of one cache folder). A report with the
+    first mark of session 50 is listed where that mark names this database alone, and
+    marked anew (:func:`_legacy_mark`)."""
     if site is not None:  # an unknown site is a 404, as for /api/alerts?site=
         with read_session(db) as s:
             site = repo.get_site(s, site).name
     root = _root(request)
     mark = _database_mark(db)
-    ours = {mark, _legacy_mark(db)}
+    legacy = _legacy_mark(db)
     metas = []
     if root.is_dir():
         for folder in root.iterdir():
@@ -331,8 +382,11 @@ def list_reports(
                     meta = _meta(folder)
                 except NotFoundError:
                     continue
-                if meta.get(DATABASE, mark) not in ours:
-                    continue  # another database's
+                found = meta.get(DATABASE, mark)
+                if legacy is not None and found == legacy:
+                    _claim(folder, mark)  # the first mark of session 50: this database's
+                elif found != mark:
+                    continue  # another database's, or one that cannot be told from it
                 if site is None or meta.get("site") == site:
                     metas.append(_public(meta, folder.name))
     metas.sort(key=lambda m: str(m.get("created_at", "")), reverse=True)

@@ -84,7 +84,7 @@ def _public(
         # place of its commands (2026-12-06, session 41: `railwatch site edit yard
         # --tracks FILE` for a scene that needs the site's track centrelines)
         out["error"] = api_words(out["error"])
-    out["count"] = count_dict(count)
+    out["count"] = count_dict(count, scene=scene)
     out.update(review_marks(count, machine, scene))
     return out
 
