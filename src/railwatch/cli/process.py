@@ -733,11 +733,11 @@ def _print_results(
             console.print(escape(_registration_line(r)))
 
 
-def spread_assumed_words(n: int, gsds: list[float]) -> str:
-    """What ``n`` images counted car by car at the resolutions ``gsds`` (metres) whose
-    90 % intervals rest on an assumed scene-to-scene spread of recall have to say
-    (``Calibration.spread_assumed_at``): the words `railwatch detect` gives an image, for
-    a run's scenes."""
+def spread_assumed_words(n: int, gsds: list[float], site: str = "SITE") -> str:
+    """What ``n`` images of ``site`` counted car by car at the resolutions ``gsds``
+    (metres) whose 90 % intervals rest on an assumed scene-to-scene spread of recall
+    have to say (``Calibration.spread_assumed_at``): the words `railwatch detect` gives
+    an image, for a run's scenes."""
     low, high = (min(gsds), max(gsds)) if gsds else (None, None)
     at = (
         ""
@@ -752,7 +752,8 @@ def spread_assumed_words(n: int, gsds: list[float]) -> str:
         "assumed scene-to-scene spread of recall (the detector's calibration had fewer "
         "than 2 labelled images of 5 or more cars at that resolution), not a measured "
         "one; calibrate the weights on more labelled images there (`railwatch calibrate "
-        "WEIGHTS --labels DIR`) and process the scenes again (--reprocess)"
+        f"WEIGHTS --labels DIR`) and process them again (`railwatch process {site} "
+        "--reprocess`)"
     )
 
 
@@ -764,7 +765,7 @@ def _say_spread_assumed(results: list[ProcessSummary]) -> None:
     for r in results:
         if r.spread_assumed:
             gsds = [g for _, g in r.spread_assumed if g is not None]
-            words = spread_assumed_words(len(r.spread_assumed), gsds)
+            words = spread_assumed_words(len(r.spread_assumed), gsds, r.site)
             err_console.print(
                 f"note: {escape(r.site)}: {escape(words)}",
                 highlight=False,

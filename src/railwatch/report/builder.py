@@ -959,15 +959,15 @@ def _method(
     # where a count's interval rests on an assumed spread of the detector's recall, the
     # method says so beside how the counts were made (session 51: only `railwatch detect`
     # said it; the caveats say what to do)
-    assumed, of = spread_counts([r for r in rows if r.counts_cars])
+    assumed, of, unknown = spread_counts([r for r in rows if r.counts_cars])
     if assumed:
         out.insert(
             2,
             (
                 "count intervals",
                 "90 %, from the detector's calibration; for "
-                f"{spread_words(assumed, of)} on an assumed scene-to-scene spread of its "
-                "recall, not a measured one (see the caveats)",
+                f"{spread_words(assumed, of, unknown)} on an assumed scene-to-scene spread "
+                "of its recall, not a measured one (see the caveats)",
             ),
         )
     return tuple(out)

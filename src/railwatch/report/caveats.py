@@ -203,20 +203,34 @@ def reviewed_caveat(cars: Sequence[SceneRow]) -> str | None:
     return text + "."
 
 
-def spread_counts(cars: Sequence[SceneRow]) -> tuple[list[SceneRow], int]:
+def spread_counts(cars: Sequence[SceneRow]) -> tuple[list[SceneRow], int, int]:
     """Of the counts of cars ``cars``, those counted car by car whose 90 % interval rests
     on an assumed scene-to-scene spread of the detector's recall
-    (:attr:`SceneRow.spread_assumed`), and how many were counted car by car."""
+    (:attr:`SceneRow.spread_assumed`), how many counted car by car say whether theirs
+    does, and how many do not (counted before 2026-12-07, session 51: not known; the
+    session 51 review: "2 of the 40 counts" read as 38 measured where most were not
+    known)."""
     by_objects = [r for r in cars if (r.method or "objects") == "objects"]
-    return [r for r in by_objects if r.spread_assumed], len(by_objects)
+    known = [r for r in by_objects if r.spread_assumed is not None]
+    return [r for r in known if r.spread_assumed], len(known), len(by_objects) - len(known)
 
 
-def spread_words(rows: Sequence[SceneRow], of: int) -> str:
+def spread_words(rows: Sequence[SceneRow], of: int, unknown: int = 0) -> str:
     """The words "N of the M counts of cars one by one (0.3–0.5 m)" of the counts ``rows``
-    whose interval rests on an assumed spread, of ``of`` counted car by car."""
+    whose interval rests on an assumed spread, of ``of`` counted car by car that say
+    whether theirs does; ``unknown`` more, counted before railwatch kept it, are named
+    apart ("2 of the 3 counts ... that record it (37 more, counted before 2026-12-07,
+    do not)")."""
     lo, hi = min(r.gsd for r in rows), max(r.gsd for r in rows)
     span = f"{lo:.2g} m" if f"{lo:.2g}" == f"{hi:.2g}" else f"{lo:.2g}–{hi:.2g} m"
     n = len(rows)
+    if unknown:
+        record = "records" if of == 1 else "record"
+        earlier = "does" if unknown == 1 else "do"
+        return (
+            f"{n} of the {of} counts of cars one by one ({span}) that {record} it "
+            f"({unknown} more, counted before 2026-12-07, {earlier} not)"
+        )
     if n < of:
         return f"{n} of the {of} counts of cars one by one ({span})"
     if n == 1:
@@ -230,15 +244,15 @@ def spread_caveat(cars: Sequence[SceneRow], site: str = "SITE") -> str | None:
     ``railwatch calibrate --labels`` on fewer than two labelled images of 5 or more cars
     at their resolution: ``Calibration.spread_assumed_at``), with what to do; None when
     none does. Since 2026-12-07 (session 51): only ``railwatch detect`` said so."""
-    assumed, of = spread_counts(cars)
+    assumed, of, unknown = spread_counts(cars)
     if not assumed:
         return None
     verb = "rests" if len(assumed) == 1 else "rest"
     their = "its" if len(assumed) == 1 else "their"
     return (
         f"The 90 % interval{'' if len(assumed) == 1 else 's'} of "
-        f"{spread_words(assumed, of)} {verb} on an assumed scene-to-scene spread of the "
-        "detector's recall, not a measured one: its calibration had fewer than 2 labelled "
+        f"{spread_words(assumed, of, unknown)} {verb} on an assumed scene-to-scene spread "
+        "of the detector's recall, not a measured one: its calibration had fewer than 2 labelled "
         f"images of 5 or more cars at that resolution, so {their} width is a guess. "
         "Calibrate the weights on more labelled images there (`railwatch calibrate WEIGHTS "
         f"--labels DIR`) and count the images again (`railwatch process {site} "

@@ -187,9 +187,11 @@ def _legacy_mark(db: Any) -> str | None:
 def _claim(folder: FsPath, mark: str) -> None:
     """Write this database's mark ``mark`` into the metadata file of the report in
     ``folder``, in place of the first mark (:func:`_legacy_mark`), the file otherwise as
-    it was; replaced whole (a file beside it, then renamed), so that a reader never sees
-    half of it. A folder it cannot write to keeps the first mark (still recognised)."""
+    it was (its permissions too); replaced whole (a file beside it, then renamed), so
+    that a reader never sees half of it. A folder it cannot write to keeps the first
+    mark (still recognised)."""
     import os
+    import stat
     import tempfile
 
     path = folder / META
@@ -198,8 +200,13 @@ def _claim(folder: FsPath, mark: str) -> None:
         if not isinstance(data, dict):
             return
         data[DATABASE] = mark
+        mode = stat.S_IMODE(path.stat().st_mode)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".report-", suffix=".json")
         try:
+            # mkstemp makes the file 0600: the report folder may be shared by servers
+            # of other users, who read report.json with the permissions it had
+            # (session 51 review: a listed report left the other users' lists)
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(json.dumps(data))
             os.replace(tmp, path)
