@@ -10,7 +10,7 @@ from __future__ import annotations
 #: not typing's: ``import railwatch`` imports this module, and typing costs it 20 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # type checkers take the name as true
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from railwatch.settings import Settings
 
@@ -131,6 +131,21 @@ def some(items: Sequence[str], shown: int, sep: str = ", ") -> str:
     (session 49 review: spelled seven ways)."""
     more = len(items) - shown
     return sep.join(items[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def said_numbers(values: Sequence[float], holds: Callable[[list[float]], bool]) -> list[str]:
+    """Numbers as an error says them: with 6 significant digits (``130.63``) where the
+    numbers read back from them still break the rule the error names (``holds``), else
+    with as many more as that takes (``180.0004``, ``130.6000001``), else every digit.
+    ``holds=lambda v: v == list(values)`` writes them as given (for a command to retype).
+    Since 2026-12-07 (session 51): ``:g`` alone made "coordinate (180, 10) out of range
+    ... longitude must be within ±180" of 180.0004, "west 130.6 is east of east 130.6"
+    of 130.6000001 and "low 5 is greater than high 5" of 5.0000001 (found by fuzzing)."""
+    for digits in (6, 8, 10, 12, 15):
+        texts = [f"{v:.{digits}g}" for v in values]
+        if holds([float(t) for t in texts]):
+            return texts
+    return [repr(float(v)) for v in values]
 
 
 def os_reason(err: OSError) -> str:

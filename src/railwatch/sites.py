@@ -36,7 +36,7 @@ from shapely.geometry import (
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from railwatch.errors import GeometryError, InputError, os_reason
+from railwatch.errors import GeometryError, InputError, os_reason, said_numbers
 from railwatch.limits import check_description, check_site_name, check_tags
 
 if TYPE_CHECKING:
@@ -204,12 +204,13 @@ def _check_lonlat(geom: BaseGeometry, what: str) -> None:
     ys = [abs(y) for _, y in coords]
     if max(ys) > 90.0 and max(xs) <= 90.0 and max(ys) <= 180.0:
         raise GeometryError(
-            f"{what} has latitude {max(ys):g} beyond ±90 while every longitude is within ±90: "
-            "this looks like lat/lon order; GeoJSON is lon,lat (x=longitude, y=latitude), "
-            "so swap the two numbers of each coordinate"
+            f"{what} has latitude {said_numbers([max(ys)], lambda v: v[0] > 90.0)[0]} beyond ±90 "
+            "while every longitude is within ±90: this looks like lat/lon order; GeoJSON is "
+            "lon,lat (x=longitude, y=latitude), so swap the two numbers of each coordinate"
         )
     if max(xs) > 180.0 or max(ys) > 90.0:
         bad = next((x, y) for x, y in coords if abs(x) > 180.0 or abs(y) > 90.0)
+        bx, by = said_numbers(bad, lambda v: abs(v[0]) > 180.0 or abs(v[1]) > 90.0)
         if max(max(xs), max(ys)) > 1000.0:
             hint = (
                 "these look like projected coordinates (metres); reproject the file to "
@@ -218,7 +219,7 @@ def _check_lonlat(geom: BaseGeometry, what: str) -> None:
         else:
             hint = "longitude must be within ±180 and latitude within ±90"
         raise GeometryError(
-            f"{what} has coordinate ({bad[0]:g}, {bad[1]:g}) out of range for WGS84 lon/lat: {hint}"
+            f"{what} has coordinate ({bx}, {by}) out of range for WGS84 lon/lat: {hint}"
         )
     if max(x for x, _ in coords) - min(x for x, _ in coords) > 180.0:
         # Splitting it at ±180° into a MultiPolygon, as this once advised, spans 360°:
@@ -285,8 +286,12 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
             "a site is a rail yard; draw a tighter polygon (or check the coordinates)"
         )
     if area_km2 * 1e6 < MIN_SITE_AREA_M2:
+        area_m2 = area_km2 * 1e6
+        # two significant digits under 0.1 m² (2026-12-07, session 51): a polygon of
+        # 1 cm² "covers only 0.0 m²", read as no area at all (found by fuzzing)
+        said = f"{area_m2:.1f}" if area_m2 >= 0.05 else f"{area_m2:.2g}"
         raise GeometryError(
-            f"{what} covers only {area_km2 * 1e6:.1f} m², smaller than one railcar: "
+            f"{what} covers only {said} m², smaller than one railcar: "
             "check the coordinates (degrees, lon,lat)"
         )
     return geom
@@ -404,11 +409,17 @@ def _load_json(source: GeoJSONSource | BaseGeometry, what: str) -> dict[str, Any
     kind = _binary_format(raw[:16], path.suffix.lower())
     if kind is not None:
         raise GeometryError(f"{what} {path} is {kind}, not GeoJSON: {_CONVERT}")
+    # UTF-16 with its byte-order mark (Windows PowerShell 5's `>` and `Out-File` write
+    # it, as Excel's "Unicode Text" does a counts CSV, which csvio reads): the mark says
+    # how to read it. Since 2026-12-07 (session 51): "not UTF-8 text (byte 0xff at
+    # offset 0)", the mark taken for a stray byte (found by fuzzing).
+    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as err:
+        said = "UTF-16 text after its byte-order mark" if encoding == "utf-16" else "UTF-8 text"
         raise InputError(
-            f"{what} file {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at "
+            f"{what} file {path} is not {said} (byte {err.object[err.start]:#04x} at "
             f"offset {err.start}): give a GeoJSON file, saved as UTF-8"
         ) from err
     if not text.strip():
@@ -1540,34 +1551,43 @@ def parse_bbox(bbox: str | Sequence[float]) -> tuple[float, float, float, float]
     if not all(math.isfinite(v) for v in values):
         raise GeometryError("bbox has a non-finite number: give W,S,E,N in degrees")
     if max(abs(s), abs(n)) > 90.0 and max(abs(w), abs(e)) <= 90.0:
+        (lat,) = said_numbers([max(abs(s), abs(n))], lambda v: v[0] > 90.0)
         raise GeometryError(
-            f"bbox latitude {max(abs(s), abs(n)):g} is beyond ±90: this looks like lat/lon order; "
-            "the bbox is W,S,E,N (lon,lat,lon,lat)"
+            f"bbox latitude {lat} is beyond ±90: this looks like lat/lon order; the bbox is "
+            "W,S,E,N (lon,lat,lon,lat)"
         )
     if max(abs(w), abs(e)) > 180.0 or max(abs(s), abs(n)) > 90.0:
+        tw, ts, te, tn = said_numbers(
+            values, lambda v: max(abs(v[0]), abs(v[2])) > 180.0 or max(abs(v[1]), abs(v[3])) > 90.0
+        )
         raise GeometryError(
-            f"bbox {w:g},{s:g},{e:g},{n:g} is out of range for WGS84: "
+            f"bbox {tw},{ts},{te},{tn} is out of range for WGS84: "
             "longitudes within ±180, latitudes within ±90"
         )
     if s > n:
+        _, ts, _, tn = said_numbers(values, lambda v: v[1] > v[3])
         raise GeometryError(
-            f"bbox south {s:g} is north of north {n:g}: give W,S,E,N (lon,lat,lon,lat)"
+            f"bbox south {ts} is north of north {tn}: give W,S,E,N (lon,lat,lon,lat)"
         )
     if w > e:
+        # the numbers as given (the boxes of the hint are to be typed as they are: with
+        # 6 digits, 179.123456789 became 179.123, a box about 40 m off; session 51)
+        tw, ts, te, tn = said_numbers(values, lambda v: v == values)
         # it said to use a GeoJSON MultiPolygon, which is refused too (a site's parts
         # on both sides of ±180° span 360°): one site on each side is what works
         across = (
             f"; if the box crosses the antimeridian (±180°), add the part on each side as a "
-            f"site of its own: --bbox {w:g},{s:g},180,{n:g} and --bbox -180,{s:g},{e:g},{n:g}"
+            f"site of its own: --bbox {tw},{ts},180,{tn} and --bbox -180,{ts},{te},{tn}"
             if w > 0 > e
             else ""
         )
         raise GeometryError(
-            f"bbox west {w:g} is east of east {e:g}: give W,S,E,N (lon,lat,lon,lat){across}"
+            f"bbox west {tw} is east of east {te}: give W,S,E,N (lon,lat,lon,lat){across}"
         )
     if w == e or s == n:
+        tw, ts, te, tn = said_numbers(values, lambda v: True)
         raise GeometryError(
-            f"bbox {w:g},{s:g},{e:g},{n:g} is degenerate (zero width or height): "
+            f"bbox {tw},{ts},{te},{tn} is degenerate (zero width or height): "
             "west must differ from east and south from north"
         )
     return w, s, e, n

@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES, cars_words, tells_class
-from railwatch.errors import InputError
+from railwatch.errors import InputError, said_numbers
 from railwatch.limits import MAX_RECORD_ID, calendar_error, check_year
 from railwatch.rails import PRESENCE_GSD
 
@@ -605,11 +605,13 @@ def _too_coarse(gsd: float, count: float, line: int) -> str:
     (docs/detection.md). A gsd of 50 was 50 cm, read as 50 m and taken silently
     (2026-12-07, session 46); a gap (no count) at such a gsd, as an export's row of a
     coarse image stored unusable, is still read."""
+    # a gsd of 10.0000001 was "gsd 10 ... coarser than 10 m" (session 51, fuzzing)
+    (said,) = said_numbers([gsd], lambda v: v[0] > PRESENCE_GSD)
     return (
-        f"line {line}: count {count:g} at gsd {gsd:g} m per pixel: no railcars can be "
+        f"line {line}: count {count:g} at gsd {said} m per pixel: no railcars can be "
         f"counted on an image coarser than {PRESENCE_GSD:g} m per pixel (a 14 m car is "
         f"{14 / gsd:.2g} pixels long; at {PRESENCE_GSD:g} m only the presence of a long "
-        f"train shows). gsd is in metres per pixel: if you meant {gsd:g} cm, write "
+        f"train shows). gsd is in metres per pixel: if you meant {said} cm, write "
         f"{gsd / 100:g}; if the image really is that coarse, empty its count (a gap)"
     )
 
@@ -1210,18 +1212,17 @@ def parse_counts_csv(
             high = _number(cell("high"), "high", line, decimal_comma, formatted="high" in formatted)
             usable = _flag(cell("usable"), line) and count is not None
             order_msg = "the interval must hold the count: low <= count <= high (swapped columns?)"
+            # the numbers with the digits that break the order (5.0000001 was "low 5 is
+            # greater than high 5"; session 51, found by fuzzing)
             if low is not None and high is not None and low > high:
-                raise InputError(
-                    f"line {line}: low {low:g} is greater than high {high:g}; {order_msg}"
-                )
+                lo, hi = said_numbers([low, high], lambda v: v[0] > v[1])
+                raise InputError(f"line {line}: low {lo} is greater than high {hi}; {order_msg}")
             if count is not None and low is not None and low > count:
-                raise InputError(
-                    f"line {line}: low {low:g} is greater than count {count:g}; {order_msg}"
-                )
+                lo, n = said_numbers([low, count], lambda v: v[0] > v[1])
+                raise InputError(f"line {line}: low {lo} is greater than count {n}; {order_msg}")
             if count is not None and high is not None and high < count:
-                raise InputError(
-                    f"line {line}: high {high:g} is less than count {count:g}; {order_msg}"
-                )
+                hi, n = said_numbers([high, count], lambda v: v[0] < v[1])
+                raise InputError(f"line {line}: high {hi} is less than count {n}; {order_msg}")
             cls = _class(cell("class"), line)
             if "cls" in col and cell("cls").strip() and _class(cell("cls"), line) != cls:
                 raise InputError(
@@ -1731,20 +1732,26 @@ def _several_counts(
         on = "UTC"
     else:
         on = f"at the site ({offset_text(utc_offset)} nominal)"
+    # as many digits as tell the counts apart ("differently (5, 5)" of 5 and 5.0000001;
+    # session 51, found by fuzzing); the kept value is written as its own number there
+    given = [float(p.count or 0.0) for _, p in counts]
+    shown = said_numbers(given, lambda v: len(set(v)) == len(set(given)))
+    said = dict(zip(given, shown, strict=True))
+    value_said = said.get(value, f"{value:g}")
     head = (
         f"lines {', '.join(lines[:-1])} and {lines[-1]} count {what}{where} on the same day, "
-        f"{day.isoformat()} {on}, differently ({', '.join(f'{p.count:g}' for _, p in counts)}): "
+        f"{day.isoformat()} {on}, differently ({', '.join(shown)}): "
         "the analysis keeps one count a day, "
     )
     tail = "; correct or remove the others"
     if why == "count":  # no method or quality to choose by
         return head + (
-            f"the highest ({value:g}, line {kept_line}), as it keeps the best image of "
+            f"the highest ({value_said}, line {kept_line}), as it keeps the best image of "
             f"several on one day{tail}"
         )
     if why == "total":
         return head + (
-            f"that of the image whose total it keeps ({value:g}, line {kept_line}, scene "
+            f"that of the image whose total it keeps ({value_said}, line {kept_line}, scene "
             f"{kept.scene_id}), as every type of a day follows the day's total{tail}"
         )
     if why == "method":
@@ -1758,7 +1765,7 @@ def _several_counts(
             f"clear fraction x coverage {quality_score(kept):.2f}, the others {worst:.2f} at most"
         )
     return head + (
-        f"the best image's ({value:g}, line {kept_line}: {reason}), as it keeps the best of "
+        f"the best image's ({value_said}, line {kept_line}: {reason}), as it keeps the best of "
         f"several images on one day (the finest method, then the clearest){tail}"
     )
 

@@ -33,7 +33,13 @@ from railwatch.detect.base import (
     is_presence,
     tells_class,
 )
-from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
+from railwatch.errors import (
+    AlreadyExistsError,
+    InputError,
+    NotFoundError,
+    StorageError,
+    said_numbers,
+)
 from railwatch.limits import (
     MAX_RECORD_ID,
     check_description,
@@ -1455,18 +1461,22 @@ def _checked_review_counts(
             f"{', '.join(parts)}"
         )
     total = out["all"]
+    # the numbers with the digits that make one more than the other (1234568 and 1234567
+    # were "tank 1.23457e+06 is more than the total 1.23457e+06"; session 51, fuzzing)
     for cls in parts:
         if out[cls] > total:
+            part, whole = said_numbers([out[cls], total], lambda v: v[0] > v[1])
             raise InputError(
-                f"{cls} {out[cls]:g} is more than the total {total:g}: the total counts every "
-                f"car, of every type, so give a total of at least {out[cls]:g} or a {cls} "
-                f"count of at most {total:g}"
+                f"{cls} {part} is more than the total {whole}: the total counts every "
+                f"car, of every type, so give a total of at least {part} or a {cls} "
+                f"count of at most {whole}"
             )
     typed = sum(out.get(c, 0.0) for c in (*CAR_CLASSES, "railcar"))
     if typed > total:
+        part, whole = said_numbers([typed, total], lambda v: v[0] > v[1])
         raise InputError(
-            f"the classes given add up to {typed:g}, more than the total {total:g}: each car "
-            f"has one class, so give a total of at least {typed:g} or fewer cars of the types "
+            f"the classes given add up to {part}, more than the total {whole}: each car "
+            f"has one class, so give a total of at least {part} or fewer cars of the types "
             "(a car whose type you cannot tell counts as railcar, once)"
         )
     return out
@@ -1505,14 +1515,16 @@ def _check_kept_counts(session: Session, scene_id: int, counts: Mapping[str, flo
     )
     if typed > total:
         named = ", ".join(f"{c} {n:g}" for c, n in sorted(kept.items()) if c in ALL_CLASSES)
+        (whole, _) = said_numbers([total, typed], lambda v: v[0] < v[1])
         raise InputError(
-            f"the total {total:g} is less than the types it would keep from the detector "
+            f"the total {whole} is less than the types it would keep from the detector "
             f"({named}) and those given: give your count of each of those types too "
             "(--class CLASS=N, 0 for none)"
         )
     if kept.get("covered", 0.0) > total:
+        whole, covered = said_numbers([total, kept["covered"]], lambda v: v[0] < v[1])
         raise InputError(
-            f"the total {total:g} is less than the detector's {kept['covered']:g} covered "
+            f"the total {whole} is less than the detector's {covered} covered "
             "loads: give your count of covered loads too (--covered N)"
         )
 
