@@ -306,6 +306,18 @@ def test_normalise_matches_full_resolution_statistics(size: tuple[int, int]) -> 
     assert np.percentile(diff, 99) < 0.15
 
 
+def _same_numbers(got: np.ndarray, want: np.ndarray) -> bool:
+    """``got`` the numbers of ``want``: bit for bit until 2026-12-07; with the libraries
+    a fresh install took that day (session 51: NumPy 2.4.6; which library's change it
+    is was not traced) float32 steps on a block and on a whole plane round one pixel in
+    thousands one ulp apart (at most 2.4e-7 seen, on values of about 1; a mix-up of
+    rows, blocks or scratch arrays is off by far more)."""
+    if got.shape != want.shape or got.dtype != want.dtype:
+        return False
+    off = got != want
+    return bool(off.mean() <= 1e-3 and np.abs(got - want).max(initial=0.0) <= 1e-6)
+
+
 def _normalise_whole_planes(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     """Reference: :func:`normalise` as written before 2026-12-03 (v2.1-v2.4: every step on
     whole planes, the statistics from reflect-padded copies), the numbers the shipped
@@ -344,8 +356,9 @@ def _normalise_whole_planes(image: np.ndarray, valid: np.ndarray | None = None) 
 )
 def test_normalise_gives_the_numbers_of_whole_plane_steps(size: tuple[int, int]) -> None:
     """Blocks of rows and padding only the last blocks' strips (since 2026-12-03) change
-    no number: the result equals the whole-plane computation bit for bit, with and
-    without a valid mask, for sizes that are and are not multiples of the reduction."""
+    no number: the result equals the whole-plane computation (within float32 rounding:
+    :func:`_same_numbers`), with and without a
+    valid mask, for sizes that are and are not multiples of the reduction."""
     rng = np.random.default_rng(size[0] * 1000 + size[1])
     img, _ = _yard(HELD_OUT_SEED, 0.5, size_m=170.0)
     yard = np.ascontiguousarray(img[: size[0], : size[1]])
@@ -353,7 +366,7 @@ def test_normalise_gives_the_numbers_of_whole_plane_steps(size: tuple[int, int])
     valid = rng.random(size) > 0.25
     for image in (yard, noise):
         for v in (None, valid, np.zeros(size, bool)):
-            assert np.array_equal(normalise(image, v), _normalise_whole_planes(image, v))
+            assert _same_numbers(normalise(image, v), _normalise_whole_planes(image, v))
 
 
 def test_normalise_scratch_arrays_keep_threads_and_calls_apart() -> None:
@@ -365,8 +378,10 @@ def test_normalise_scratch_arrays_keep_threads_and_calls_apart() -> None:
     rng = np.random.default_rng(5)
     images = [rng.integers(0, 256, (96 + 8 * k, 120 - 4 * k, 3)).astype(np.uint8) for k in range(6)]
     masks = [None if k % 2 else rng.random(im.shape[:2]) > 0.3 for k, im in enumerate(images)]
-    want = [_normalise_whole_planes(im, m) for im, m in zip(images, masks, strict=True)]
-    for _ in range(2):  # the same sizes again, after the others
+    reference = [_normalise_whole_planes(im, m) for im, m in zip(images, masks, strict=True)]
+    want = [normalise(im, m).copy() for im, m in zip(images, masks, strict=True)]
+    assert all(_same_numbers(w, r) for w, r in zip(want, reference, strict=True))
+    for _ in range(2):  # the same sizes again, after the others: bit for bit
         for im, m, w in zip(images, masks, want, strict=True):
             assert np.array_equal(normalise(im, m), w)
     with ThreadPoolExecutor(3) as pool:
