@@ -501,7 +501,7 @@ def count_layer(
     for s in scenes:
         counts = per_scene.get(s.id, {})
         total = counts.get("all")
-        counted = bool(s.usable) and s.status == "processed" and total is not None
+        counted = repo.usable_processed(s.usable, s.status) and total is not None
         method = total.method if total is not None else None
         flag = long_train_present(method, total.count if counted and total else None)
         counted = counted and not is_presence(method)  # a flag, not a count of cars

@@ -65,6 +65,22 @@ def in_period(day: date, date_from: date | None, date_to: date | None) -> bool:
     return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
 
 
+def row_total(
+    count: float | None, low: float | None, high: float | None, usable: bool
+) -> tuple[float | None, float | None, float | None]:
+    """A row's total and its interval: the stored ones of a usable image; none for an
+    unusable image (never read as an empty yard) or one without a total."""
+    if not usable or count is None:
+        return None, None, None
+    return float(count), None if low is None else float(low), None if high is None else float(high)
+
+
+def row_reviewed(detector: str | None, usable: bool) -> bool:
+    """Whether a row's total is the analyst's (its detector :data:`ANALYST`), shown only
+    for a usable image (the rule of :func:`scene_row` and :func:`total_rows`)."""
+    return usable and detector == ANALYST
+
+
 def scene_row(
     scene: Scene,
     counts: Sequence[Count],
@@ -81,8 +97,11 @@ def scene_row(
     detector_total = machine.get("count") if reviewed else None
     method = total.method if total is not None else None
     covered = by_cls.get("covered") if tells_class("covered", method) else None
-    usable = bool(scene.usable) and scene.status == "processed"
-    coverage = scene.quality_coverage if scene.quality_coverage is not None else scene.coverage
+    usable = repo.usable_processed(scene.usable, scene.status)
+    if total is not None:
+        shown = row_total(total.count, total.low, total.high, usable)
+    else:
+        shown = (None, None, None)
     # the causes, not how its resolution is counted (session 48: a cloudy 3 m image read
     # "no: cloud covers 95 % ..., resolution 3.0 m: cars are not separable ...")
     reasons = tuple(causes(scene.reasons or ()))
@@ -99,10 +118,10 @@ def scene_row(
         gsd=float(scene.gsd),
         usable=usable,
         clear_fraction=scene.clear_fraction,
-        coverage=coverage,
-        total=float(total.count) if usable and total is not None else None,
-        low=float(total.low) if usable and total is not None else None,
-        high=float(total.high) if usable and total is not None else None,
+        coverage=repo.coverage_shown(scene.quality_coverage, scene.coverage),
+        total=shown[0],
+        low=shown[1],
+        high=shown[2],
         by_class={
             c.cls: float(c.count)
             for c in counts
@@ -131,7 +150,7 @@ def scene_row(
         radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
         tracks=repo.tracks_read(scene.meta) if usable else None,
-        reviewed=reviewed and usable,
+        reviewed=row_reviewed(total.detector if total is not None else None, usable),
         detector_total=float(detector_total) if detector_total is not None and usable else None,
         review_outlines=reviewed and usable and review is not None and review.cars is not None,
         review_note=(review.note or "") if reviewed and review is not None else "",
@@ -211,8 +230,8 @@ def total_rows(
     for rec in sorted(records, key=lambda r: (r[1], r[0])):
         sid, when, status, usable_flag, gsd, clear, coverage, q_coverage = rec[:8]
         count, low, high, method, detector = rec[8:]
-        usable = bool(usable_flag) and status == "processed"
-        counted = usable and count is not None
+        usable = repo.usable_processed(usable_flag, status)
+        shown = row_total(count, low, high, usable)
         out.append(
             SceneRow(
                 scene_id=sid,
@@ -221,12 +240,12 @@ def total_rows(
                 gsd=float(gsd),
                 usable=usable,
                 clear_fraction=clear,
-                coverage=q_coverage if q_coverage is not None else coverage,
-                total=float(count) if counted else None,
-                low=float(low) if counted else None,
-                high=float(high) if counted else None,
+                coverage=repo.coverage_shown(q_coverage, coverage),
+                total=shown[0],
+                low=shown[1],
+                high=shown[2],
                 method=method,
-                reviewed=counted and detector == ANALYST,
+                reviewed=row_reviewed(detector if count is not None else None, usable),
                 utc_offset=utc_offset,
             )
         )

@@ -1214,6 +1214,19 @@ def get_scene_review(session: Session, scene_id: int) -> SceneReview | None:
 UNUSABLE_BY_REVIEW = "unusable by analyst review: "
 
 
+def usable_processed(usable: bool | None, status: str) -> bool:
+    """Whether an image's counts stand: processed and judged usable over its site. The
+    one rule of the count series (:func:`_series_point`), the report's rows
+    (``report.data``) and the exports; an unusable image is never an empty yard."""
+    return bool(usable) and status == "processed"
+
+
+def coverage_shown(quality_coverage: float | None, coverage: float | None) -> float | None:
+    """The share of the site an image covers as railwatch shows and judges it: the
+    quality's (nodata and cut lines counted) before the footprint's."""
+    return quality_coverage if quality_coverage is not None else coverage
+
+
 def unusable_reason(review: SceneReview | None) -> str | None:
     """The analyst's reason when ``review`` declares its scene unusable
     (:func:`set_scene_unusable_review`: a review without counts, its note the reason),
@@ -1929,8 +1942,8 @@ def _series_point(sc: Any, row: Any, ref: Any, cls: str) -> CountPoint:
     a Count, a row with its ``count``, ``low``, ``high`` and ``method``, or None."""
     from railwatch.analysis.types import CountPoint
 
-    coverage = sc.quality_coverage if sc.quality_coverage is not None else sc.coverage
-    if sc.status != "processed" or not sc.usable:
+    coverage = coverage_shown(sc.quality_coverage, sc.coverage)
+    if not usable_processed(sc.usable, sc.status):
         return CountPoint(
             when=sc.acquired_at,
             count=None,
