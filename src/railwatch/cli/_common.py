@@ -229,10 +229,13 @@ def no_database_message(path: Path, given: str | None, command: str) -> str:
 
 
 def check_cli_db_url(url: str) -> None:
-    """A :class:`ConfigError` for a database URL no command can use: an empty one, and
+    """A :class:`ConfigError` for a database URL no command can use: an empty one,
     in-memory SQLite (``sqlite://``, ``sqlite:///:memory:``), where everything a command
-    writes is lost when it exits and a reading command sees an empty database."""
-    from railwatch.storage.db import is_memory_url
+    writes is lost when it exits and a reading command sees an empty database, and a
+    SQLite file's with query parameters or a ``file:`` URI, where SQLite opens another
+    file than railwatch checks (:func:`~railwatch.storage.db.sqlite_url_problem`;
+    session 52)."""
+    from railwatch.storage.db import is_memory_url, sqlite_url_problem
 
     if not url.strip():
         raise ConfigError(
@@ -244,6 +247,11 @@ def check_cli_db_url(url: str) -> None:
             f"database URL {url!r} is an in-memory SQLite database: whatever a command "
             "writes there is lost when it exits; use a file, e.g. --db sqlite:///railwatch.db"
         )
+    problem = sqlite_url_problem(url)
+    if problem is not None:
+        # as no_database_message tells them apart: --db wins over RAILWATCH_DB
+        source = "RAILWATCH_DB" if os.environ.get("RAILWATCH_DB") == url else "--db"
+        raise ConfigError(f"database URL {url} ({source}) {problem}")
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -345,6 +345,35 @@ def _interrupted(err: KeyboardInterrupt, dest: str) -> str:
     )
 
 
+def _remove_dead_copies(dest: str) -> None:
+    """Remove the hidden files that a copy-db to DEST killed outright (``kill -9``) left
+    beside it, and say so in one line on standard error (2026-12-08, session 52)."""
+    from railwatch.storage.transfer import LEFTOVER_QUIET_S, remove_dead_copies
+
+    found = remove_dead_copies(dest)
+    said: list[str] = []
+    if found.removed:
+        pids = ", ".join(str(p) for p in found.pids)
+        said.append(
+            f"removed {len(found.removed)} hidden file{plural_s(len(found.removed))} left "
+            f"beside DEST by an earlier copy-db that was killed (process {pids}, gone): "
+            + ", ".join(p.name for p in found.removed)
+        )
+    if found.recent:
+        said.append(
+            f"kept {', '.join(p.name for p in found.recent)} beside DEST: left by a copy-db "
+            "whose process does not run on this machine, but written to within the last "
+            f"{LEFTOVER_QUIET_S // 60} minutes (a copy from another machine sharing the "
+            "folder?); a later copy-db removes it once unchanged that long"
+        )
+    for path, why in found.failed:
+        said.append(
+            f"could not remove {path}, left by a copy-db that was killed ({why}): remove it"
+        )
+    for line in said:
+        err_console.print(line, highlight=False, soft_wrap=True, markup=False)
+
+
 def copy_db_command(
     ctx: typer.Context,
     dest: Annotated[
@@ -366,6 +395,7 @@ def copy_db_command(
     _db_url_argument(dest)
     cli = state(ctx)
     url = cli.settings().db
+    _remove_dead_copies(dest)
     try:
         with progress_bar(transient=True) as bar:
             task = bar.add_task("opening the databases", total=None)

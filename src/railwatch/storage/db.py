@@ -675,6 +675,88 @@ def _sqlite_file(parsed: URL) -> Path:
     return Path(str(parsed.database)).expanduser().resolve()
 
 
+#: Options of Python's ``sqlite3.connect`` that SQLAlchemy takes from a SQLite URL's
+#: query without ``uri=true``; railwatch sets those it needs itself.
+_DRIVER_OPTIONS = frozenset(
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
+)
+
+
+def _uri_path(database: str) -> str:
+    """The file's path of a SQLite URI ``file:PATH?...`` (``file:///abs/x.db``)."""
+    from urllib.parse import unquote, urlsplit
+
+    rest = database.removeprefix("file:").split("?", 1)[0].split("#", 1)[0]
+    if rest.startswith("//"):
+        rest = urlsplit(database).path
+    return unquote(rest)
+
+
+def sqlite_url_problem(url: str) -> str | None:
+    """Why the SQLite file URL ``url`` is refused, in words that follow "database URL
+    URL" and say what to give instead; None where it is a plain ``sqlite:///PATH`` (or
+    in-memory SQLite, or no SQLite URL).
+
+    railwatch checks, creates, migrates, locks and backs up the file of the URL's path;
+    with a query or a ``file:`` URI, SQLite opened another: ``sqlite:///x.db?mode=ro&
+    uri=true`` gave SQLite the name ``x.db?mode=ro`` as a plain file name (SQLAlchemy
+    passes a path not starting ``file:`` so), and a new empty database was made and
+    migrated there (``site list`` said "No sites yet" of a database of sites; ``vfs``,
+    ``immutable``, ``nolock`` the same); ``sqlite:///file:x.db?uri=true`` made railwatch
+    look at a file named ``file:x.db`` while SQLite opened ``x.db``; without
+    ``uri=true``, SQLAlchemy ignores ``mode`` and the like (``?mode=ro`` opened the file
+    read-write) and railwatch's own ``timeout`` replaces the URL's. None is kept:
+    ``mode=ro`` would be the useful one, but railwatch's commands that only read (``site
+    list``, ``report``, ``serve``'s pages) write nothing to the database already, and
+    one opened read-only still needs its ``-shm`` and lock files written beside it
+    (2026-12-08, session 52)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or _is_memory_sqlite(parsed.database):
+        return None
+    database = str(parsed.database)
+    names = ", ".join(sorted(parsed.query))
+    if database.startswith("file:"):
+        plain = _uri_path(database)
+        return (
+            f"names a SQLite URI ({database}) where the path of a file goes: railwatch "
+            f"checks, creates and backs up a file named {database!r} while SQLite opens "
+            f"{plain!r}; railwatch takes no SQLite URI: give sqlite:///{plain}"
+        )
+    if not parsed.query:
+        return None
+    query = "&".join(
+        f"{key}={value}"
+        for key, values in parsed.normalized_query.items()
+        if key != "uri"
+        for value in values
+    )
+    if "uri" in parsed.query:
+        opened = f"{Path(database).name}?{query}" if query else Path(database).name
+        why = (
+            f"with uri=true SQLite opens a file named {opened!r} (made new and empty), "
+            f"not {database}, the file railwatch checks, migrates, locks and backs up"
+        )
+    elif all(key in _DRIVER_OPTIONS for key in parsed.query):
+        why = (
+            "railwatch sets SQLite's options itself (busy timeout, WAL journal, foreign "
+            "keys), and those of the URL are not used"
+        )
+    else:
+        why = (
+            f"without uri=true SQLAlchemy ignores {names} (SQLite never sees them: "
+            "?mode=ro opens the file read-write), and with it SQLite opens another file "
+            "than the one railwatch checks"
+        )
+    return (
+        f"has query parameters ({names}): {why}; railwatch takes none: give "
+        f"sqlite:///{database} (commands that only read, such as site list or report, "
+        "write nothing to the database)"
+    )
+
+
 def path_problem(path: Path) -> str | None:
     """Why the file system refuses to look up ``path`` at all (a name longer than it
     allows, a folder on the way this user may not search, a loop of links), in words
@@ -861,6 +943,9 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
         else:
+            problem = sqlite_url_problem(url)
+            if problem is not None:  # SQLite would open another file (session 52)
+                raise ConfigError(f"database URL {shown} {problem}")
             path = _sqlite_file(parsed)
             parent = path.parent
             problem = path_problem(path)

@@ -18,13 +18,21 @@ hidden file, which no other process knows. An existing file is copied into in pl
 never removed (2026-12-07, session 51: the new file was left with empty tables; then,
 made first and removed when it seemed to hold no row, it could be removed under a
 writer that had opened it; session 51 review).
+
+A copy killed outright (``kill -9``, the machine stopping) cannot remove its hidden file:
+the next ``railwatch copy-db`` to the same destination removes those whose process is
+gone and that nothing wrote for :data:`LEFTOVER_QUIET_S` (:func:`remove_dead_copies`;
+2026-12-08, session 52).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
+import stat
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -48,11 +56,14 @@ from railwatch.storage.migrate import VERSION_TABLE, upgrade
 from railwatch.storage.models import Base, Site
 
 __all__ = [
+    "LEFTOVER_QUIET_S",
     "CopyProgress",
     "CopyResult",
     "DestFile",
+    "Leftovers",
     "copy_database",
     "dest_file_of",
+    "remove_dead_copies",
     "sqlite_dest_problem",
 ]
 
@@ -348,6 +359,113 @@ class _Staging:
             removed=self.made and not _is_there(self.tmp),
             placed=self.placed,
         )
+
+
+#: How long the hidden file of a copy whose process is gone must have been left
+#: unchanged (it, its ``-wal`` and ``-shm``) before :func:`remove_dead_copies` removes it.
+LEFTOVER_QUIET_S = 30 * 60
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What :func:`remove_dead_copies` found beside a destination: ``removed``, the files
+    of copies whose process is gone; ``recent``, those of such copies written to within
+    :data:`LEFTOVER_QUIET_S` (kept); ``failed``, files it could not remove, and why."""
+
+    removed: tuple[Path, ...] = ()
+    recent: tuple[Path, ...] = ()
+    failed: tuple[tuple[Path, str], ...] = ()
+
+    @property
+    def pids(self) -> list[int]:
+        """The processes that left the removed files."""
+        return sorted({_pid_of(p) for p in self.removed})
+
+
+#: The hidden file of :class:`_Staging` (and its ``-wal``, ``-shm`` or ``-journal``):
+#: ``.NAME.PID.TAG.copy``; PID and TAG groups, NAME escaped in by :func:`_leftover_name`.
+_LEFTOVER = r"\.{name}\.(?P<pid>[0-9]+)\.(?P<tag>[0-9a-f]{{8}})\.copy(?:-wal|-shm|-journal)?"
+
+
+def _leftover_name(name: str) -> re.Pattern[str]:
+    return re.compile(_LEFTOVER.format(name=re.escape(name)))
+
+
+def _pid_of(path: Path) -> int:
+    return int(path.name.rsplit(".copy", 1)[0].rsplit(".", 2)[-2])
+
+
+def _process_runs(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine; True where it cannot be told (not
+    POSIX: Windows' ``os.kill`` would end it), or for this process itself."""
+    if os.name != "posix" or pid <= 0 or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether it is there
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        return True
+    return True
+
+
+def remove_dead_copies(dest: str, *, quiet_s: float = LEFTOVER_QUIET_S) -> Leftovers:
+    """Remove the hidden files that copies into the new SQLite file of ``dest`` left
+    beside it when killed (``kill -9``: no ``finally`` ran), named
+    ``.NAME.PID.TAG.copy`` and its ``-wal``, ``-shm``, NAME the destination's file name
+    exactly (another destination's are never touched).
+
+    A copy's files are removed only where both hold: its process PID does not run on
+    this machine (``os.kill(PID, 0)``; a PID given again to another process since keeps
+    them, the safe side), and none of its files was written to for ``quiet_s``
+    (:data:`LEFTOVER_QUIET_S`): the PID names a process of the machine that made the
+    file, and a copy running on another machine or in another container sharing the
+    folder has a PID that means nothing here, while it writes its file as it copies
+    (each batch of rows). A lock held by the copy was not used: SQLite's are released
+    while it reads, and ``flock`` is emulated by those same locks on NFS, where two
+    machines meet. Those written to more recently are kept and listed in ``recent``.
+    Nothing is done for a destination that is no SQLite file or whose folder is not
+    there (2026-12-08, session 52)."""
+    path = sqlite_path(dest)
+    if path is None or path_problem(path) is not None:
+        return Leftovers()
+    pattern = _leftover_name(path.name)
+    groups: dict[tuple[int, str], list[Path]] = {}
+    try:
+        for entry in os.scandir(path.parent):
+            found = pattern.fullmatch(entry.name)
+            if found is not None:
+                key = (int(found["pid"]), found["tag"])
+                groups.setdefault(key, []).append(path.parent / entry.name)
+    except OSError as err:  # no folder, or not readable: the copy says what it finds
+        log.debug("could not look for leftovers of %s: %s", path, err)
+        return Leftovers()
+    removed: list[Path] = []
+    recent: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    now = time.time()
+    for (pid, _tag), files in sorted(groups.items()):
+        if _process_runs(pid):
+            continue  # a copy in progress (or a PID given again: kept)
+        try:
+            infos = [f.lstat() for f in files]
+        except OSError:  # one went meanwhile: its copy is alive, or another cleans up
+            continue
+        if any(not stat.S_ISREG(i.st_mode) for i in infos):
+            continue  # no file a copy made
+        if now - max(i.st_mtime for i in infos) < quiet_s:
+            recent.extend(sorted(files))
+            continue
+        for leftover in sorted(files):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                failed.append((leftover, err.strerror or str(err)))
+            else:
+                removed.append(leftover)
+    return Leftovers(tuple(removed), tuple(recent), tuple(failed))
 
 
 def _staging(dest: str) -> _Staging | None:
