@@ -142,7 +142,7 @@ def cars_from_feature_collection(
     # metric frame) and its corners taken back to degrees: fitted in degrees, a car at
     # an angle was sheared (since session 34)
     frame = _metric_frame(scene.crs, site) if is_geographic(scene.crs) else scene.crs
-    features = from_feature_collection(fc, source=source, to_crs=frame)
+    features = from_feature_collection(fc, source=source, to_crs=frame, check_outlines=True)
     cars = records_from_detections(
         features.detections, _IDENTITY, frame, site_geom_wgs84=site.geometry
     )

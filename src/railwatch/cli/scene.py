@@ -31,6 +31,7 @@ from railwatch.storage.models import ANALYST, SCENE_STATUSES, Count
 from railwatch.storage.serialize import (
     candidate_dict,
     count_dict,
+    interval_spread_assumed,
     machine_counts,
     review_dict,
     review_marks,
@@ -290,8 +291,16 @@ def show(
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
         data = _site_named(scene_dict(scene, footprint=as_json))
+        # each count's interval_spread_assumed as the API's count gives it (null for an
+        # analyst's count, another method; since 2026-12-08, session 52)
         data["counts"] = {
-            c.cls: {"count": c.count, "low": c.low, "high": c.high, "method": c.method}
+            c.cls: {
+                "count": c.count,
+                "low": c.low,
+                "high": c.high,
+                "method": c.method,
+                "interval_spread_assumed": interval_spread_assumed(c, scene),
+            }
             for c in sorted(scene.counts, key=lambda c: c.cls)
         }
         data["detections"] = len(scene.detections)
@@ -346,6 +355,9 @@ def show(
             lines.append(f"  note        {escape(note)}")
     if data["counts"]:
         lines.append(f"  counts      {escape(_counts_text(data['counts']))}")
+        if any(v.get("interval_spread_assumed") for v in data["counts"].values()):
+            # as `railwatch process` notes it when counting (session 52: not said here)
+            lines.append(f"  note        {escape(_spread_assumed_note(data))}")
         lines.append(f"  detections  {data['detections']}")
     if data["review"] is not None:
         review = _review_text(data["review"], outlines, data["status"])
@@ -362,6 +374,20 @@ def show(
             lines.append(f"  empty track {escape(_empty_track_text(empty))}")
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _spread_assumed_note(data: dict[str, Any]) -> str:
+    """What `scene show` says of a scene whose detector's intervals rest on an assumed
+    scene-to-scene spread of recall (``interval_spread_assumed`` of its counts)."""
+    gsd = data.get("gsd")
+    at = f" at {gsd:g} m" if isinstance(gsd, int | float) else " at this resolution"
+    return (
+        "the detector's 90 % intervals rest on an assumed scene-to-scene spread of its "
+        f"recall (its calibration had fewer than 2 labelled images of 5 or more cars{at}), "
+        "not a measured one: how wide they are is a guess; calibrate the weights on more "
+        "labelled images there (`railwatch calibrate WEIGHTS --labels DIR`) and process "
+        f"again (`railwatch process {data['site']} --reprocess`)"
+    )
 
 
 def _quality_causes(reasons: list[str]) -> list[str]:

@@ -588,8 +588,152 @@ def _check_degrees(poly: Polygon, crs: str | None, where: str) -> None:
     )
 
 
+#: What a car outline must be, said where one is refused (:func:`_outline_problem`;
+#: since 2026-12-08, session 52: a review's outline of fewer than 4 points was refused
+#: in shapely's words, "A linearring requires at least 4 coordinates").
+OUTLINE_NEEDS = (
+    "a car outline needs at least 3 distinct corners, closed: 4 points with the first "
+    "repeated at the end, e.g. [[x1, y1], [x2, y2], [x3, y3], [x4, y4], [x1, y1]] for a "
+    "car's 4 corners"
+)
+
+
+def _rings(geom: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The rings of a Polygon or MultiPolygon GeoJSON geometry as written (not read by
+    shapely), each with its words ("its outline", "hole 1 of part 2"); none for any other
+    type or a shape too broken to walk (shapely's error then says what is wrong)."""
+    coords = geom.get("coordinates")
+    kind = geom.get("type")
+    if kind == "Polygon":
+        parts = [coords]
+    elif kind == "MultiPolygon" and isinstance(coords, list | tuple):
+        parts = list(coords)
+    else:
+        return []
+    out: list[tuple[str, Any]] = []
+    for p, part in enumerate(parts):
+        if not isinstance(part, list | tuple):
+            return []
+        for h, ring in enumerate(part):
+            name = "its outline" if h == 0 else f"hole {h} of its outline"
+            if len(parts) > 1:
+                name = f"{name} (part {p})"
+            out.append((name, ring))
+    return out
+
+
+def _positions(ring: Any) -> list[tuple[float, float]] | None:
+    """A ring's points as (x, y) floats; None where it is no list of positions of two or
+    more numbers (shapely's error then says so)."""
+    if not isinstance(ring, list | tuple):
+        return None
+    pts: list[tuple[float, float]] = []
+    for pos in ring:
+        if (
+            not isinstance(pos, list | tuple)
+            or len(pos) < 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos[:2])
+        ):
+            return None
+        pts.append((float(pos[0]), float(pos[1])))
+    return pts
+
+
+def _not_numbers(ring: Any) -> tuple[int, Any] | None:
+    """The first point of a ring written as a list whose first two values are not
+    numbers (``["x", 5]``), with its index; None where there is none."""
+    if not isinstance(ring, list | tuple):
+        return None
+    for i, pos in enumerate(ring):
+        if isinstance(pos, list | tuple) and (
+            len(pos) < 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos[:2])
+        ):
+            return i, pos
+    return None
+
+
+def _outline_problem(geom: Mapping[str, Any], *, strict: bool) -> str | None:
+    """What is wrong with a feature's outline as written, in words (None: nothing
+    found). Always: a coordinate that is not a finite number (NaN, infinity: it was read
+    on as if metres taken for degrees), and fewer points than a closed ring has (shapely's
+    "A linearring requires at least 4 coordinates"). ``strict`` (an analyst's car
+    outlines, :func:`railwatch.review.cars_from_feature_collection`): also fewer than 3
+    distinct corners (all points one, two corners: a line), corners on one line (no
+    area) and an outline that crosses itself. Since 2026-12-08, session 52."""
+    for name, ring in _rings(geom):
+        bad = _not_numbers(ring)
+        if bad is not None:
+            i, pos = bad
+            return (
+                f"point {i} of {name} is {json.dumps(pos, default=str)}, not two numbers: "
+                "give each corner as [x, y] numbers (no quotes); redraw the outline or "
+                "remove the feature"
+            )
+        pts = _positions(ring)
+        if pts is None:
+            continue
+        for i, (x, y) in enumerate(pts):
+            if not (math.isfinite(x) and math.isfinite(y)):
+                return (
+                    f"point {i} of {name} is ({x:g}, {y:g}), not a finite number: give each "
+                    "corner's coordinates as numbers (a NaN or an infinity is a corner the "
+                    "drawing tool lost): redraw the outline or remove the feature"
+                )
+        closed = len(pts) >= 2 and pts[0] == pts[-1]
+        distinct = len(dict.fromkeys(pts))
+        shapely_refuses = len(pts) < 3 or (closed and len(pts) < 4)
+        if pts and (shapely_refuses or (strict and distinct < 3)):
+            return (
+                f"{name} has {len(pts)} point{'s' if len(pts) != 1 else ''}"
+                + (f", {distinct} distinct" if distinct != len(pts) else "")
+                + f": {OUTLINE_NEEDS}. Redraw it (in QGIS: the Vertex tool) or remove the "
+                "feature"
+            )
+    return None
+
+
+def _outline_shape_problem(poly: Polygon) -> str | None:
+    """What is wrong with a car outline read by shapely (:func:`_outline_problem` with
+    ``strict``, after it): corners on one line, or an outline that crosses itself."""
+    if poly.is_empty:
+        return f"its outline has no points: {OUTLINE_NEEDS}. Draw it or remove the feature"
+    # on one line: no area to speak of against its length (a corner put back on the
+    # line between two others is off it by a rounding error, not 0)
+    if poly.area <= 1e-9 * poly.exterior.length**2:
+        return (
+            "its corners lie on one line (the outline has no area): "
+            f"{OUTLINE_NEEDS}, not on one line. Redraw it or remove the feature"
+        )
+    if not poly.is_valid:
+        reason = shapely.is_valid_reason(poly)
+        near = ""
+        if "[" in reason:
+            where = reason[reason.index("[") + 1 : reason.rindex("]")].split()
+            try:
+                near = f" near ({float(where[0]):.8g}, {float(where[1]):.8g})"
+            except (IndexError, ValueError):
+                near = ""
+        what = reason.split("[")[0].strip().lower() or "invalid"
+        if what == "self-intersection":
+            return (
+                f"its outline crosses itself{near}: give its corners in order around the "
+                "car (a corner out of order draws a bowtie), each once; redraw it (in QGIS: "
+                "Vector > Geometry Tools > Check Validity shows where) or remove the feature"
+            )
+        return (
+            f"its outline is not a valid polygon ({what}{near}): {OUTLINE_NEEDS}, its "
+            "sides not crossing; redraw it or remove the feature"
+        )
+    return None
+
+
 def from_feature_collection(
-    fc: Mapping[str, Any], *, source: str = "", to_crs: str | None = None
+    fc: Mapping[str, Any],
+    *,
+    source: str = "",
+    to_crs: str | None = None,
+    check_outlines: bool = False,
 ) -> FeatureSet:
     """Detections (or truth railcars) from a FeatureCollection dict. Every feature is a
     railcar: a Polygon (or a MultiPolygon of one part, or in lon/lat of two parts split
@@ -599,7 +743,11 @@ def from_feature_collection(
     write them are read by :func:`parse_class` and :func:`parse_covered` (an unknown
     class or flag is refused, not guessed). ``to_crs`` moves each outline into that CRS
     before its box is fitted (a car drawn in lon/lat is a parallelogram in degrees, so
-    a box fitted there and moved after is too large)."""
+    a box fitted there and moved after is too large). ``check_outlines`` (an analyst's
+    corrected car outlines): an outline of fewer than 3 distinct corners, with its corners
+    on one line or crossing itself is refused too, naming the feature (a coordinate that
+    is not a finite number, and fewer points than a closed ring has, always are; since
+    2026-12-08, session 52)."""
     if fc.get("type") != "FeatureCollection":
         raise InputError("not a GeoJSON FeatureCollection: expected 'type': 'FeatureCollection'")
     where = f"{source}: feature" if source else "feature"
@@ -658,6 +806,9 @@ def from_feature_collection(
                 f"{where} {k} has no geometry: each feature is a railcar's outline (a "
                 "Polygon); give it one or remove the feature"
             )
+        problem = _outline_problem(geom, strict=check_outlines)
+        if problem is not None:
+            raise InputError(f"{where} {k}: {problem}")
         try:
             poly = shape(dict(geom))
         except (ValueError, TypeError, AttributeError) as err:
@@ -673,6 +824,10 @@ def from_feature_collection(
                 f"{where} {k} is a {geom.get('type')}, not a Polygon: each feature is a "
                 "railcar's outline; draw it as one polygon or remove the feature"
             )
+        if check_outlines:
+            problem = _outline_shape_problem(poly)
+            if problem is not None:
+                raise InputError(f"{where} {k}: {problem}")
         if move is not None:
             if is_geographic(crs):
                 _check_degrees(poly, crs, f"{where} {k}")

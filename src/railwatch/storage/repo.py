@@ -2029,12 +2029,21 @@ def _count_columns(c: Any, prefix: str) -> tuple[Any, ...]:
 
 
 def count_series_page(
-    session: Session, site: SiteRef, *, cls: str = "all", limit: int, offset: int = 0
+    session: Session,
+    site: SiteRef,
+    *,
+    cls: str = "all",
+    limit: int,
+    offset: int = 0,
+    spread: dict[int, bool | None] | None = None,
 ) -> tuple[list[CountPoint], int]:
     """``count_series(session, site, cls=cls)[offset:offset + limit]`` and the length of
     the whole series, with the same points and errors, read in SQL: only the page's
     scenes and counts are read, as columns (the web API's counts; reading a 5,000-point
-    series whole as objects took 0.4 s for one point)."""
+    series whole as objects took 0.4 s for one point). ``spread``, when given, is
+    filled with :func:`spread_assumed_of` of each page scene's metadata by scene id, read
+    by the same statement (the web API's ``interval_spread_assumed``; since 2026-12-08,
+    session 52)."""
     from railwatch.detect.base import ALL_CLASSES
 
     s = get_site(session, site)
@@ -2053,6 +2062,8 @@ def count_series_page(
     q = select(*SERIES_COLUMNS, *_count_columns(ref, "ref")).outerjoin(
         ref, (ref.scene_id == Scene.id) & (ref.cls == "all")
     )
+    if spread is not None:  # the one key of the metadata, in SQL (not the whole object)
+        q = q.add_columns(Scene.meta[INTERVAL_KEY].label("interval_meta"))
     if cls != "all":
         row = aliased(Count)
         q = q.add_columns(*_count_columns(row, "row")).outerjoin(
@@ -2064,6 +2075,8 @@ def count_series_page(
         total_count = _count_cols(r, "ref")
         own = total_count if cls == "all" else _count_cols(r, "row")
         points.append(_series_point(r, own, total_count, cls))
+        if spread is not None:
+            spread[int(r.id)] = spread_assumed_of({INTERVAL_KEY: r.interval_meta})
     return points, total
 
 

@@ -318,6 +318,14 @@ class ClassCount(_Out):
     high: Number | None
     method: str | None
     reviewed: bool
+    interval_spread_assumed: bool | None = Field(
+        default=None,
+        description="As the scene's `count.interval_spread_assumed`, for this class's "
+        "interval (made with the same calibration): `true` where it rests on an assumed "
+        "scene-to-scene spread of the detector's recall, `false` where measured, `null` "
+        "where not known (an analyst's count, another method, no calibration, a scene "
+        "counted before 2026-12-07). Since 2026-12-08 (session 52).",
+    )
 
 
 class AnalystCarProperties(_Out):
@@ -467,6 +475,16 @@ class CountPoint(_Out):
     long_train_present: bool | None
     reviewed: bool
     day: str = Field(json_schema_extra=_DAY)
+    interval_spread_assumed: bool | None = Field(
+        description="As a scene's `count.interval_spread_assumed`: `true` where the 90 % "
+        "interval (`low` to `high`) of the detector's count of cars one by one rests on "
+        "an assumed scene-to-scene spread of its recall, not a measured one (how wide the "
+        "interval is, is a guess: `railwatch calibrate --labels` with more labelled "
+        "images at this resolution measures it); `false` where measured; `null` where not "
+        "known: a gap, an analyst's count, another method, a detector without a "
+        "calibration, or a scene counted before 2026-12-07 (session 51). Since "
+        "2026-12-08 (session 52)."
+    )
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
 

@@ -84,17 +84,40 @@ def _row(p: CountPoint) -> dict[str, Any]:
     }
 
 
-def _json_point(row: dict[str, Any], day: str) -> dict[str, Any]:
+def _json_point(
+    row: dict[str, Any], day: str, spread_assumed: bool | None = None
+) -> dict[str, Any]:
     """A point of the JSON series: ``row`` (:func:`_row`) with ``cls`` after ``class``,
     the name the JSON gave it until 2026-12-06 (session 38), kept for the clients that
-    read it (the CSV has ``class`` alone), and ``day``, its local day at the site."""
+    read it (the CSV has ``class`` alone), ``day``, its local day at the site, and
+    ``interval_spread_assumed`` (``spread_assumed``, :func:`_spread_assumed`; since
+    2026-12-08, session 52), last."""
     out: dict[str, Any] = {}
     for key, value in row.items():
         out[key] = value
         if key == "class":
             out["cls"] = value
     out["day"] = day
+    out["interval_spread_assumed"] = spread_assumed
     return out
+
+
+def _counted_by_detector(p: CountPoint) -> bool:
+    """Whether a point's interval is the detector's count of cars one by one: a usable
+    image's count by objects that is not an analyst's (``reviewed``)."""
+    return p.usable and p.count is not None and p.method == "objects" and not p.reviewed
+
+
+def _spread_assumed(p: CountPoint, flags: dict[int, bool | None]) -> bool | None:
+    """Whether the point's 90 % interval rests on an assumed scene-to-scene spread of
+    the detector's recall, as a scene's ``count.interval_spread_assumed`` says it
+    (``storage.serialize.interval_spread_assumed``): its scene's recorded flag
+    (``flags``, from ``repo.count_series_page``) for the detector's count of cars one
+    by one; None for a gap, an analyst's count, a count by length or presence, or one
+    counted before 2026-12-07 (session 51)."""
+    if not _counted_by_detector(p) or p.scene_id is None:
+        return None
+    return flags.get(p.scene_id)
 
 
 def _quality(part: str) -> float:
@@ -163,10 +186,10 @@ def site_counts(
             description="json (the default: the points in the page's envelope, with "
             "`local_zone` and "
             "`classes`) or csv (text/csv, a file of one row a point: a point's members "
-            "but `cls`, with `day` and `local_zone` after `when`; flags true or false, "
-            "gaps empty, fractions to 4 decimals). Left out, the request's `Accept` "
-            "header chooses: csv where it prefers `text/csv` to `application/json`, "
-            "json otherwise."
+            "but `cls` and `interval_spread_assumed`, with `day` and `local_zone` after "
+            "`when`; flags true or false, gaps empty, fractions to 4 decimals). Left "
+            "out, the request's `Accept` header chooses: csv where it prefers `text/csv` "
+            "to `application/json`, json otherwise."
         ),
     ] = "json",
     limit: Annotated[
@@ -184,9 +207,13 @@ def site_counts(
     whether a long train (300 m of occupied track or more) was seen (true or false, in
     the total's series; null for every other point and class). ``reviewed`` is true
     where the count is an analyst's (``PUT /api/scenes/{id}/review``), not the
-    detector's."""
+    detector's. ``interval_spread_assumed`` (JSON only) is true where the point's 90 %
+    interval rests on an assumed scene-to-scene spread of the detector's recall, as a
+    scene's ``count.interval_spread_assumed`` says it."""
     import json
 
+    if "format" not in request.query_params and prefers_csv(request.headers.get("accept", "")):
+        format = "csv"
     with read_session(db) as s:
         site_row = repo.get_site(s, site)
         # the site's name as stored, as every other answer gives it: the path's may be
@@ -197,8 +224,18 @@ def site_counts(
         days = SiteDays()
         utc_offset, zone = days.offset(site_row), days.zone(site_row)
         # only the page's points are read, in SQL: a fixed number of statements
-        # whatever the number of images, and rows only for the points shown
-        shown, total = repo.count_series_page(s, site_row, cls=cls, limit=limit, offset=offset)
+        # whatever the number of images, and rows only for the points shown; for the
+        # JSON with whether each scene's intervals rest on an assumed spread of recall,
+        # by scene id, read by the same statement (session 52; the CSV does not say it)
+        flags: dict[int, bool | None] = {}
+        shown, total = repo.count_series_page(
+            s,
+            site_row,
+            cls=cls,
+            limit=limit,
+            offset=offset,
+            spread=flags if format == "json" else None,
+        )
         classes = sorted(
             set(
                 s.scalars(
@@ -216,8 +253,6 @@ def site_counts(
         "Link": page_links(request, total, params.limit, params.offset),
         "X-Total-Count": str(total),
     }
-    if "format" not in request.query_params and prefers_csv(request.headers.get("accept", "")):
-        format = "csv"
     # the answer depends on Accept where `format` is not given (caches must key on it)
     headers["Vary"] = "Accept"
     if format == "csv":
@@ -244,7 +279,7 @@ def site_counts(
         # each point's local day at the site (session 31): the day the analysis groups it
         # by and its alerts name, where `when` is its image's UTC time
         "items": [
-            _json_point(row, local_day(p.when, utc_offset).isoformat())
+            _json_point(row, local_day(p.when, utc_offset).isoformat(), _spread_assumed(p, flags))
             for row, p in zip(rows, shown, strict=True)
         ],
         "total": total,

@@ -22,6 +22,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.storage.serialize import (
     count_dict,
+    interval_spread_assumed,
     is_reviewed,
     machine_counts,
     review_dict,
@@ -160,6 +161,8 @@ def get_scene(scene_id: SceneId, request: Request, db: DB) -> dict[str, Any]:
                 "high": c.high,
                 "method": c.method,
                 "reviewed": is_reviewed(c),
+                # as the total's `count` says it (session 52)
+                "interval_spread_assumed": interval_spread_assumed(c, scene),
             }
             for c in rows
             if tells_class(c.cls, method)
