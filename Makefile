@@ -6,8 +6,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
-# Extras the test suite exercises (each optional part is tested).
-TEST_EXTRAS := dev,web,stac,dask,postgres,gis,cjk
+# Extras the test suite exercises (each optional part is tested). `train` (torch, onnx)
+# since session 52: about 30 tests of `railwatch train`, `calibrate --refine` and the
+# GPU script's CPU paths were skipped in CI before (torch from PyPI: ~75 s to install,
+# ~5 GB on disk; the tests about 2 CPU minutes more).
+TEST_EXTRAS := dev,web,stac,dask,postgres,gis,cjk,train
 
 .PHONY: demo test lint typecheck install install-test clean
 
@@ -19,7 +22,8 @@ $(VENV)/.core-installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(PY)
+# (the Makefile too: a changed TEST_EXTRAS installs the new extras into an existing .venv)
+$(VENV)/.test-installed: pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install --quiet -e '.[$(TEST_EXTRAS)]'
 	touch $@ $(VENV)/.core-installed
 
