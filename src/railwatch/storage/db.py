@@ -657,16 +657,23 @@ def is_memory_url(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and _is_memory_sqlite(parsed.database)
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The absolute path of the file of a SQLite database URL (``~`` expanded), or None:
-    another database, in-memory SQLite, text that is not a URL."""
+def _sqlite_file_url(url: str) -> URL | None:
+    """``url`` parsed where it names a SQLite file; None for another database, in-memory
+    SQLite or text that is not a URL."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         return None
     if parsed.get_backend_name() != "sqlite" or _is_memory_sqlite(parsed.database):
         return None
-    return _sqlite_file(parsed)
+    return parsed
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The absolute path of the file of a SQLite database URL (``~`` expanded), or None:
+    another database, in-memory SQLite, text that is not a URL."""
+    parsed = _sqlite_file_url(url)
+    return None if parsed is None else _sqlite_file(parsed)
 
 
 def _sqlite_file(parsed: URL) -> Path:
@@ -710,15 +717,12 @@ def sqlite_url_problem(url: str) -> str | None:
     list``, ``report``, ``serve``'s pages) write nothing to the database already, and
     one opened read-only still needs its ``-shm`` and lock files written beside it
     (2026-12-08, session 52)."""
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return None
-    if parsed.get_backend_name() != "sqlite" or _is_memory_sqlite(parsed.database):
+    parsed = _sqlite_file_url(url)
+    if parsed is None:
         return None
     database = str(parsed.database)
     names = ", ".join(sorted(parsed.query))
-    if database.startswith("file:"):
+    if database.startswith("file:") and "uri" in parsed.query:  # without uri: a file name
         plain = _uri_path(database)
         return (
             f"names a SQLite URI ({database}) where the path of a file goes: railwatch "
@@ -742,7 +746,7 @@ def sqlite_url_problem(url: str) -> str | None:
     elif all(key in _DRIVER_OPTIONS for key in parsed.query):
         why = (
             "railwatch sets SQLite's options itself (busy timeout, WAL journal, foreign "
-            "keys), and those of the URL are not used"
+            "keys) and takes no driver options in the URL"
         )
     else:
         why = (
