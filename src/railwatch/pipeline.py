@@ -1471,7 +1471,8 @@ def _car_history(s: Session, scenes: Sequence[Scene]) -> _CarHistory:
     counted = {
         sc.id: sc
         for sc in scenes
-        if sc.status == "processed" and sc.usable and method_for_gsd(grid_gsd(sc.gsd)) == "objects"
+        if repo.usable_processed(sc.usable, sc.status)
+        and method_for_gsd(grid_gsd(sc.gsd)) == "objects"
     }
     cars: dict[int, list[BaseGeometry]] = {}
     when: list[tuple[float, int]] = []  # (acquired, scene id) of those with cars, in order

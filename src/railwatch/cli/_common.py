@@ -172,6 +172,13 @@ class CliState:
 
     db_url: str | None = None
     debug: bool = False
+    #: ``db_url`` came from ``RAILWATCH_DB`` (``--db``'s environment variable), not ``--db``
+    db_from_env: bool = False
+
+    @property
+    def db_source(self) -> str:
+        """Where ``db_url`` came from, as errors name it: ``--db`` or ``RAILWATCH_DB``."""
+        return "RAILWATCH_DB" if self.db_from_env else "--db"
 
     def settings(self) -> Settings:
         """The settings of this run, with the database URL of ``--db`` (or
@@ -182,7 +189,7 @@ class CliState:
         # a bad RAILWATCH_* value ended every command, `site list` too, with
         # "internal error: ValidationError" and pydantic's lines (status 70)
         settings = checked_settings(**overrides)
-        check_cli_db_url(settings.db)
+        check_cli_db_url(settings.db, self.db_source)
         return settings
 
 
@@ -205,14 +212,15 @@ def open_db(ctx: typer.Context, *, create: bool = False) -> Database:
         return Database.from_settings(settings, create=create)
     except NoDatabaseError as err:
         raise NoDatabaseError(
-            no_database_message(err.path, cli.db_url, ctx.command_path), err.path
+            no_database_message(err.path, cli.db_url, ctx.command_path, cli.db_source), err.path
         ) from err
 
 
-def no_database_message(path: Path, given: str | None, command: str) -> str:
+def no_database_message(path: Path, given: str | None, command: str, source: str) -> str:
     """What :func:`open_db` says of a SQLite database file that is not there: where it
-    looked (and why there: the default, ``--db`` or ``RAILWATCH_DB``), that ``command``
-    created nothing, and what to do."""
+    looked (and why there: the default, or ``given`` from ``source``, ``--db`` or
+    ``RAILWATCH_DB``: :attr:`CliState.db_source`), that ``command`` created nothing,
+    and what to do."""
     if given is None:
         return (
             f"no database at {path} (the default database: railwatch.db in the current "
@@ -220,21 +228,21 @@ def no_database_message(path: Path, given: str | None, command: str) -> str:
             "railwatch in the folder that holds your railwatch.db, or name it with --db "
             "sqlite:///PATH or RAILWATCH_DB; `railwatch site add` creates a new database"
         )
-    source = f"RAILWATCH_DB={given}" if os.environ.get("RAILWATCH_DB") == given else f"--db {given}"
+    said = f"RAILWATCH_DB={given}" if source == "RAILWATCH_DB" else f"{source} {given}"
     return (
-        f"no database at {path} ({source}): `{command}` works on an existing database and "
+        f"no database at {path} ({said}): `{command}` works on an existing database and "
         "created none. Check the path (sqlite:///PATH is relative to the current folder, "
         "sqlite:////PATH absolute); `railwatch site add` creates a new database"
     )
 
 
-def check_cli_db_url(url: str) -> None:
+def check_cli_db_url(url: str, source: str) -> None:
     """A :class:`ConfigError` for a database URL no command can use: an empty one,
     in-memory SQLite (``sqlite://``, ``sqlite:///:memory:``), where everything a command
     writes is lost when it exits and a reading command sees an empty database, and a
     SQLite file's with query parameters or a ``file:`` URI, where SQLite opens another
     file than railwatch checks (:func:`~railwatch.storage.db.sqlite_url_problem`;
-    session 52)."""
+    session 52), said to come from ``source`` (``--db`` or ``RAILWATCH_DB``)."""
     from railwatch.storage.db import is_memory_url, sqlite_url_problem
 
     if not url.strip():
@@ -249,8 +257,6 @@ def check_cli_db_url(url: str) -> None:
         )
     problem = sqlite_url_problem(url)
     if problem is not None:
-        # as no_database_message tells them apart: --db wins over RAILWATCH_DB
-        source = "RAILWATCH_DB" if os.environ.get("RAILWATCH_DB") == url else "--db"
         raise ConfigError(f"database URL {url} ({source}) {problem}")
 
 

@@ -6,7 +6,7 @@ team outgrows one file (``storage.transfer.copy_database``; 2026-12-07, session 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -21,6 +21,9 @@ from railwatch.cli._common import (
     progress_bar,
     state,
 )
+
+if TYPE_CHECKING:
+    from railwatch.storage.transfer import Leftovers
 
 BACKUP_HELP = """Copy the SQLite database to DEST (a new file), consistently, while other
 railwatch runs go on writing: SQLite's online backup (not `cp`, which misses the latest
@@ -50,7 +53,7 @@ def backup_command(
         result = backup(url, dest)
     except NoDatabaseError as err:  # said as every command says it (where it looked)
         raise NoDatabaseError(
-            no_database_message(err.path, cli.db_url, ctx.command_path), err.path
+            no_database_message(err.path, cli.db_url, ctx.command_path, cli.db_source), err.path
         ) from err
     if as_json:
         print_json(
@@ -345,12 +348,13 @@ def _interrupted(err: KeyboardInterrupt, dest: str) -> str:
     )
 
 
-def _remove_dead_copies(dest: str) -> None:
-    """Remove the hidden files that a copy-db to DEST killed outright (``kill -9``) left
-    beside it, and say so in one line on standard error (2026-12-08, session 52)."""
-    from railwatch.storage.transfer import LEFTOVER_QUIET_S, remove_dead_copies
+def _say_leftovers(found: Leftovers) -> None:
+    """Say in one line each on standard error what became of the hidden files that a
+    copy-db to DEST killed outright (``kill -9``) left beside it, which
+    :func:`~railwatch.storage.transfer.copy_database` removes once the source is open
+    (2026-12-08, sessions 52-53)."""
+    from railwatch.storage.transfer import LEFTOVER_QUIET_S
 
-    found = remove_dead_copies(dest)
     said: list[str] = []
     if found.removed:
         pids = ", ".join(str(p) for p in found.pids)
@@ -395,7 +399,6 @@ def copy_db_command(
     _db_url_argument(dest)
     cli = state(ctx)
     url = cli.settings().db
-    _remove_dead_copies(dest)
     try:
         with progress_bar(transient=True) as bar:
             task = bar.add_task("opening the databases", total=None)
@@ -403,10 +406,10 @@ def copy_db_command(
             def report(table: str, done: int, total: int) -> None:
                 bar.update(task, description=f"copying {table}", completed=done, total=total)
 
-            result = copy_database(url, dest, on_progress=report)
+            result = copy_database(url, dest, on_progress=report, on_leftovers=_say_leftovers)
     except NoDatabaseError as err:  # said as every command says it (where it looked)
         raise NoDatabaseError(
-            no_database_message(err.path, cli.db_url, ctx.command_path), err.path
+            no_database_message(err.path, cli.db_url, ctx.command_path, cli.db_source), err.path
         ) from err
     except StorageError as err:
         said = _of_dest(str(err), url, dest)

@@ -239,7 +239,11 @@ def build_app() -> "typer.Typer":
         # psycopg's "error ignored ..." of a connection already lost, logged at DEBUG
         # instead: the command's one error line says it (session 51; the CLI's alone)
         quiet_psycopg_second_errors()
-        ctx.obj = CliState(db_url=db, debug=debug)
+        # where --db's value came from: the command line or RAILWATCH_DB (its envvar);
+        # by name: typer >= 0.22 has its own copy of click's ParameterSource
+        source = ctx.get_parameter_source("db")
+        from_env = getattr(source, "name", None) == "ENVIRONMENT"
+        ctx.obj = CliState(db_url=db, debug=debug, db_from_env=from_env)
 
     import railwatch.cli as cli_pkg
 

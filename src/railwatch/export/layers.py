@@ -402,7 +402,7 @@ def occupied_layer(scenes: list[Scene]) -> Layer:
     records: list[dict[str, Any]] = []
     geoms: list[BaseGeometry] = []
     for s in scenes:
-        if not (s.usable and s.status == "processed"):
+        if not repo.usable_processed(s.usable, s.status):
             continue  # a gap (or a result since removed): no stretch is its count
         for run in repo.occupied_runs_of(s) or ():
             if len(run.coords) < 2:

@@ -85,6 +85,9 @@ class CopyResult:
     source: str
     dest: str
     rows: dict[str, int] = field(default_factory=dict)
+    #: the hidden files of earlier copies to ``dest`` killed outright, found and
+    #: removed before this one (:func:`remove_dead_copies`; session 53)
+    leftovers: Leftovers = field(default_factory=lambda: Leftovers())
 
     def __str__(self) -> str:
         shown = ", ".join(f"{t} {n}" for t, n in self.rows.items())  # table, rows
@@ -513,6 +516,7 @@ def copy_database(
     *,
     batch: int = BATCH_ROWS,
     on_progress: CopyProgress | None = None,
+    on_leftovers: Callable[[Leftovers], None] | None = None,
 ) -> CopyResult:
     """Copy every row of the railwatch database ``source`` into ``dest``, a new or empty
     database (its tables are created), and check the rows of each table on both sides.
@@ -536,7 +540,13 @@ def copy_database(
     of ``total``, the rows of every table in the snapshot, counted first) and after each
     batch written (``done`` rows of all tables so far, ``table`` the one being copied);
     without it nothing is counted ahead (``railwatch copy-db`` shows it as a progress
-    bar, 2026-12-07, session 46)."""
+    bar, 2026-12-07, session 46).
+
+    Once the source is open and held, the hidden files that earlier copies to ``dest``
+    killed outright left beside it are removed (:func:`remove_dead_copies`): what was
+    found is in the result's ``leftovers`` and given to ``on_leftovers`` as soon as it
+    is known, so it is said also when the copy then fails (session 53; a source that
+    cannot be opened leaves them as they are)."""
     if _same_database(source, dest):
         raise ConfigError(
             f"the source and the destination are the same database ({mask_password(dest)}): "
@@ -547,7 +557,7 @@ def copy_database(
         raise ConfigError(f"the destination {mask_password(dest)} {problem}")
     staging = _staging(dest)
     try:
-        return _copy(source, dest, staging, batch, on_progress)
+        return _copy(source, dest, staging, batch, on_progress, on_leftovers)
     except BaseException as err:
         if staging is not None:
             staging.discard()  # its engine disposed by _copy's exit
@@ -561,6 +571,7 @@ def _copy(
     staging: _Staging | None,
     batch: int,
     on_progress: CopyProgress | None,
+    on_leftovers: Callable[[Leftovers], None] | None,
 ) -> CopyResult:
     with ExitStack() as stack:
         src = Database(source, create=False)
@@ -569,6 +580,9 @@ def _copy(
             names = list(session.scalars(select(Site.name).order_by(Site.name)))
         # held first: a copy refused for a run in progress leaves DEST untouched
         stack.enter_context(_no_run(src, names))
+        leftovers = remove_dead_copies(dest)
+        if on_leftovers is not None:
+            on_leftovers(leftovers)
         # its schema made or upgraded only once it is known to hold no row: a DEST
         # refused is left as it was (an older railwatch's was upgraded first; session 51)
         if staging is not None:
@@ -650,7 +664,7 @@ def _copy(
         if staging is not None:  # committed and checked: put in place, its engine closed
             dst.dispose()
             staging.place()
-        return CopyResult(source=src.safe_url, dest=shown, rows=rows)
+        return CopyResult(source=src.safe_url, dest=shown, rows=rows, leftovers=leftovers)
 
 
 def _snapshot(conn: Connection) -> dict[str, object]:
