@@ -88,9 +88,10 @@ def test_the_count_series_says_whether_each_interval_rests_on_an_assumed_spread(
     # a class's series too (its interval is the same calibration's); a page of it
     assert _flags(client, "?class=boxcar") == [True, True, True]
     assert _flags(client, "?limit=1&offset=2") == [True]
-    # the CSV is as before: no column of it (`analyze --counts` would refuse one)
+    # the CSV has it too, its last column, since session 53 (`analyze --counts` passes
+    # it over: tests/test_spread_export_s53.py)
     csv = client.get("/api/sites/yard/counts?format=csv").text
-    assert csv.splitlines()[0] == ",".join(FIELDS) and FLAG not in csv
+    assert csv.splitlines()[0] == ",".join(FIELDS) and FIELDS[-1] == FLAG
 
     ids = [i["scene_id"] for i in items]
     with world["db"].session() as s:

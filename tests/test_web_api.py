@@ -287,8 +287,9 @@ def test_counts_of_unusable_images_have_no_method(
     r = client.get(f"/api/sites/{world['site']}/counts", params={"format": "csv"})
     rows = r.text.strip().splitlines()
     header = rows[0].split(",")
-    gap = next(dict(zip(header, x.split(","), strict=True)) for x in rows[1:] if ",false," in x)
-    assert gap["method"] == "" and gap["count"] == ""
+    cells = [dict(zip(header, x.split(","), strict=True)) for x in rows[1:]]
+    gaps = [c for c in cells if c["usable"] == "false"]
+    assert len(gaps) == 1 and gaps[0]["method"] == "" and gaps[0]["count"] == ""
 
 
 # ---------------------------------------------------------------------------- alerts

@@ -100,6 +100,9 @@ EXPORT_ONLY = (
     "day",  # the image's local day at its site (since session 32): each line's day
     # the site's nominal zone (since 2026-12-05, session 33): the zone the lines are read in
     "local_zone",
+    # whether low to high rests on an assumed spread of the detector's recall (since
+    # 2026-12-08, session 53): the interval is read as given
+    "interval_spread_assumed",
 )
 #: ``status`` values of an exported image that was never analysed: processing failed, or
 #: not processed yet. Without a count they are left out, as the database's analysis

@@ -5,7 +5,9 @@ Layers: ``sites`` (the site polygon), ``scenes`` (valid-data footprints),
 ``detector``, or ``analyst`` for the outlines of a scene an analyst reviewed with
 ``railwatch scene review --cars``) and ``counts`` (one row per image: total with
 interval, per class, covered; ``reviewed`` and the detector's own ``detector_count``
-where the count is an analyst's; unusable images are rows without a count), and
+where the count is an analyst's; ``interval_spread_assumed``, whether the interval
+rests on an assumed spread of the detector's recall; unusable images are rows without a
+count), and
 ``occupied_track`` (the stretches of track a 1.5-10 m image's length count read as
 occupied, lines with their length and car equivalents). Geometries are WGS84
 (EPSG:4326, lon/lat).
@@ -32,6 +34,7 @@ from railwatch.export.geometry import box_from_polygon
 from railwatch.imagery.inspect import split_at_antimeridian, split_line_at_antimeridian
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview, Site
+from railwatch.storage.serialize import interval_spread_assumed
 
 LAYER_NAMES: tuple[str, ...] = ("sites", "scenes", "detections", "occupied_track", "counts")
 CRS = "EPSG:4326"
@@ -428,6 +431,7 @@ COUNT_SCHEMA = (
     ("method", "str"), ("track_lines", "str"), ("count", "float"), ("low", "float"),
     ("high", "float"), ("covered", "int"), ("long_train_present", "bool"),
     ("no_count_reason", "str"), ("reviewed", "bool"), ("detector_count", "float"),
+    ("interval_spread_assumed", "bool"),
 )  # fmt: skip
 #: Columns of a scene review in the counts table: ``reviewed`` (the count is an
 #: analyst's, ``railwatch scene review``) and the detector's own count it replaced.
@@ -488,7 +492,13 @@ def count_layer(
     count is an analyst's (a scene review; ``low`` and ``high`` are then the count
     itself), with the detector's own count in ``detector_count`` (empty elsewhere), and
     where an analyst declared the image unusable; false for every other image (a gap by
-    the quality check, a failed or unprocessed image too: no one's review)."""
+    the quality check, a failed or unprocessed image too: no one's review).
+    ``interval_spread_assumed`` is true where ``low`` to ``high`` rests on an assumed
+    scene-to-scene spread of the detector's recall, false where measured, empty where not
+    known, as a scene's ``count.interval_spread_assumed`` says it
+    (``storage.serialize.interval_spread_assumed``, from the scene's metadata already
+    read): an image without a count, an analyst's count, a count by length, or one
+    counted before 2026-12-07 (session 51) (since 2026-12-08, session 53)."""
     reviews = reviews if reviews is not None else site_reviews(session, site)
     rows = session.scalars(
         select(Count).join(Scene, Count.scene_id == Scene.id).where(Scene.site_id == site.id)
@@ -534,6 +544,7 @@ def count_layer(
         rec["detector_count"] = (
             float(machine["count"]) if reviewed and isinstance(machine, dict) else None
         )
+        rec["interval_spread_assumed"] = interval_spread_assumed(total, s) if counted else None
         for cls in classes:  # a type that the count cannot tell (3 m) is empty, not 0
             told = counted and tells_class(cls, method)
             rec[f"count_{cls}"] = (

@@ -92,12 +92,15 @@ def scene_row(
     ``utc_offset`` its site's (:func:`site_offset`), whose days the row is shown by."""
     by_cls = {c.cls: c for c in counts}
     total = by_cls.get("all")
-    reviewed = total is not None and total.detector == ANALYST
+    usable = repo.usable_processed(scene.usable, scene.status)
+    # the one rule of an analyst's total (row_reviewed) for every field of the review
+    # (2026-12-08, session 53: the outlines and the detector's total read a local
+    # `reviewed and usable` of their own, and the note kept an unusable image's)
+    reviewed = row_reviewed(total.detector if total is not None else None, usable)
     machine = ((review.machine or {}) if review is not None else {}).get("all") or {}
     detector_total = machine.get("count") if reviewed else None
     method = total.method if total is not None else None
     covered = by_cls.get("covered") if tells_class("covered", method) else None
-    usable = repo.usable_processed(scene.usable, scene.status)
     if total is not None:
         shown = row_total(total.count, total.low, total.high, usable)
     else:
@@ -150,9 +153,9 @@ def scene_row(
         radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
         tracks=repo.tracks_read(scene.meta) if usable else None,
-        reviewed=row_reviewed(total.detector if total is not None else None, usable),
-        detector_total=float(detector_total) if detector_total is not None and usable else None,
-        review_outlines=reviewed and usable and review is not None and review.cars is not None,
+        reviewed=reviewed,
+        detector_total=float(detector_total) if detector_total is not None else None,
+        review_outlines=reviewed and review is not None and review.cars is not None,
         review_note=(review.note or "") if reviewed and review is not None else "",
         sun_elevation=sun[1] if (sun := sun_of(scene.meta)) is not None else None,
         utc_offset=utc_offset,

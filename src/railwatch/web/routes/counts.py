@@ -55,6 +55,10 @@ FIELDS = (
     "method",
     "long_train_present",
     "reviewed",
+    # whether the point's 90 % interval rests on an assumed spread of the detector's
+    # recall, as in the JSON and the export's counts (2026-12-08, session 53; the JSON's
+    # alone in session 52)
+    "interval_spread_assumed",
 )
 
 
@@ -186,8 +190,8 @@ def site_counts(
             description="json (the default: the points in the page's envelope, with "
             "`local_zone` and "
             "`classes`) or csv (text/csv, a file of one row a point: a point's members "
-            "but `cls` and `interval_spread_assumed`, with `day` and `local_zone` after "
-            "`when`; flags true or false, gaps empty, fractions to 4 decimals). Left "
+            "but `cls`, with `day` and `local_zone` after `when`; flags true or false, "
+            "gaps and what is not known empty, fractions to 4 decimals). Left "
             "out, the request's `Accept` header chooses: csv where it prefers `text/csv` "
             "to `application/json`, json otherwise."
         ),
@@ -207,9 +211,10 @@ def site_counts(
     whether a long train (300 m of occupied track or more) was seen (true or false, in
     the total's series; null for every other point and class). ``reviewed`` is true
     where the count is an analyst's (``PUT /api/scenes/{id}/review``), not the
-    detector's. ``interval_spread_assumed`` (JSON only) is true where the point's 90 %
-    interval rests on an assumed scene-to-scene spread of the detector's recall, as a
-    scene's ``count.interval_spread_assumed`` says it."""
+    detector's. ``interval_spread_assumed`` (a column of the CSV too since 2026-12-08,
+    session 53) is true where the point's 90 % interval rests on an assumed
+    scene-to-scene spread of the detector's recall, as a scene's
+    ``count.interval_spread_assumed`` says it."""
     import json
 
     if "format" not in request.query_params and prefers_csv(request.headers.get("accept", "")):
@@ -225,16 +230,12 @@ def site_counts(
         utc_offset, zone = days.offset(site_row), days.zone(site_row)
         # only the page's points are read, in SQL: a fixed number of statements
         # whatever the number of images, and rows only for the points shown; for the
-        # JSON with whether each scene's intervals rest on an assumed spread of recall,
-        # by scene id, read by the same statement (session 52; the CSV does not say it)
+        # JSON and the CSV with whether each scene's intervals rest on an assumed spread
+        # of recall, by scene id, read by the same statement (session 52; the CSV's since
+        # session 53)
         flags: dict[int, bool | None] = {}
         shown, total = repo.count_series_page(
-            s,
-            site_row,
-            cls=cls,
-            limit=limit,
-            offset=offset,
-            spread=flags if format == "json" else None,
+            s, site_row, cls=cls, limit=limit, offset=offset, spread=flags
         )
         classes = sorted(
             set(
@@ -262,7 +263,12 @@ def site_counts(
         # `day` after `when`, as in the JSON and the export's counts (session 32; the
         # counts reader passes it over: the time says it)
         for row, p in zip(rows, shown, strict=True):
-            row = {**row, "day": local_day(p.when, utc_offset).isoformat(), "local_zone": zone}
+            row = {
+                **row,
+                "day": local_day(p.when, utc_offset).isoformat(),
+                "local_zone": zone,
+                "interval_spread_assumed": _spread_assumed(p, flags),
+            }
             # each cell as `railwatch export --format csv` writes it (true/false flags,
             # empty gaps, fractions to 4 decimals): the export's own function (52d8660
             # had copied it here)
