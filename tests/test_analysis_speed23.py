@@ -266,9 +266,22 @@ class _PlainSeasons:
 
     def __init__(self, months: np.ndarray, years: np.ndarray, settings: AlertSettings):
         self.months, self.years, self.settings = months, years, settings
+        self.ratios = np.empty(0)
 
     def at(self, ratios: np.ndarray, i: int) -> np.ndarray:
+        self.ratios = ratios[:i]
         return seasonal_factors(ratios[:i], self.months[:i], self.settings, self.years[:i])
+
+    def support(self, month: int) -> tuple[int, int]:
+        """The month's images of a positive ratio before the last ``at`` and their
+        years, (0, 0) where too few for a factor (``seasonal_factors``' rule)."""
+        r = self.ratios
+        mine = (self.months[: len(r)] == month) & np.isfinite(r) & (r > 0)
+        n, years = int(mine.sum()), len(set(self.years[: len(r)][mine].tolist()))
+        s = self.settings
+        if n < s.seasonal_min_points or years < s.seasonal_month_years:
+            return (0, 0)
+        return (n, years)
 
 
 class _PlainNoise:

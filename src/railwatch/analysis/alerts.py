@@ -1117,7 +1117,8 @@ def _judge_series(series: CountSeries, settings: AlertSettings) -> tuple[list[Al
     episode: tuple[float, Record, float] | None = None
     dropped = False
     alerts: list[Alert] = []
-    season_cache: dict[int, np.ndarray] = {}
+    # per calendar month: the month factors, and what the judged month's rests on
+    season_cache: dict[int, tuple[np.ndarray, tuple[int, int]]] = {}
     seasons = SeasonalFactors(months, years, settings)
     # per image, the past year's median and the trailing record (as trailing_level with
     # first 0 and trailing_record give them)
@@ -1146,16 +1147,22 @@ def _judge_series(series: CountSeries, settings: AlertSettings) -> tuple[list[Al
         judge = bands[key]
         n_before = len(alerts)
         factors = None
+        support = (0, 0)
         if day_list[i] >= seasonal_from:
             # Month factors are refreshed once per calendar month, from images before it.
             month_key = year_list[i] * 12 + month_list[i]
             if month_key not in season_cache:
-                season_cache[month_key] = seasons.at(ratios, i)
-            factors = season_cache[month_key]
+                season_cache[month_key] = (
+                    seasons.at(ratios, i),
+                    seasons.support(month_list[i]),
+                )
+            factors, support = season_cache[month_key]
         level = levels[i]  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
         trace.regimes[i], trace.raised[i], trace.min_points[i] = regime, raised, min_pts
         base = windows.at(i, regime, min_pts, factors)
+        if base is not None and support[0]:
+            base = replace(base, season_images=support[0], season_years=support[1])
         if base is not None:
             long = long_windows.centre(i, regime, min_pts, factors)
             long_centres[i] = base.centre if long is None else long
@@ -1533,11 +1540,28 @@ def _lull(
     )
 
 
+def _season_support(base: Baseline, month: str) -> str:
+    """What a month's seasonal factor rests on, said after it: ", from 11 July images in
+    5 years" (nothing where it is not known). A factor of a few images over two or
+    three years is the season as far as seen, not yet a sure one (session 53: the
+    explanation gave the factor alone, e.g. the demo's 1.45 for July on 11 images)."""
+    if base.season_images <= 0:
+        return ""
+    years = base.season_years
+    return (
+        f", from {base.season_images} {month} image{'s' if base.season_images != 1 else ''} "
+        f"in {years} year{'s' if years != 1 else ''}"
+    )
+
+
 def _baseline_text(base: Baseline, d: float) -> str:
     season = ""
     month = _MONTHS[int(month_of(np.array([d]))[0])]
     if abs(base.seasonal_factor - 1.0) > 0.005:
-        season = f", seasonal factor {base.seasonal_factor:.2f} for {month}"
+        season = (
+            f", seasonal factor {base.seasonal_factor:.2f} for {month}"
+            f"{_season_support(base, month)}"
+        )
     elif base.adjusted:
         # the window's counts were taken out of their own months' seasons: the centre is
         # not their plain median (until session 24 nothing said so, and a median checked
@@ -1851,6 +1875,8 @@ def _spike(
     metrics: dict[str, float | str] = {
         **_against_baseline(base, z, ratio),
         "seasonal_factor": round(base.seasonal_factor, 3),
+        "seasonal_images": float(base.season_images),
+        "seasonal_years": float(base.season_years),
         "baseline_images": float(base.n_points),
     }
     return _make("spike", severity, obs, cls, text, metrics)

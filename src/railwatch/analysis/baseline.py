@@ -57,6 +57,11 @@ class Baseline:
     #: also where the floor was larger).
     pool_ref: float = 0.0
     pool_noise: float = 0.0
+    #: What the judged month's seasonal factor rests on: that month's usable images and
+    #: the years they fall in, before the judged image's calendar month (whence the
+    #: factors are taken; 0, 0: no factor of its own; session 53).
+    season_images: int = 0
+    season_years: int = 0
 
     def z(self, value: float) -> float:
         """Robust z-score of a value against this baseline."""
@@ -294,6 +299,19 @@ class SeasonalFactors:
         mid = _statistics_median(resid)
         sigma = MAD_TO_SIGMA * _statistics_median(np.abs(resid - mid))
         return _shrunk(raw, sigma, settings)
+
+    def support(self, month: int) -> tuple[int, int]:
+        """What ``month``'s factor rests on as of the last :meth:`at`: its images (those
+        of a positive ratio) and the years they fall in; (0, 0) where the month has too
+        few of either for a factor of its own (it is then 1)."""
+        by_year = self._groups.get(month)
+        if by_year is None:
+            return (0, 0)
+        n, years = self._counts[month], len(by_year)
+        settings = self._settings
+        if n < settings.seasonal_min_points or years < settings.seasonal_month_years:
+            return (0, 0)
+        return (n, years)
 
     def _year_median(self, m: int, y: int, values: list[float]) -> float:
         key = (m, y)
@@ -618,6 +636,8 @@ def with_series_noise(base: Baseline, noise: float | None, settings: AlertSettin
         note=base.note,
         series_noise=noise,
         adjusted=base.adjusted,
+        season_images=base.season_images,
+        season_years=base.season_years,
     )
 
 
