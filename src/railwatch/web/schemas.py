@@ -28,7 +28,7 @@ import json
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
-from pydantic.json_schema import JsonDict
+from pydantic.json_schema import JsonDict, JsonValue
 from starlette.responses import JSONResponse
 
 __all__ = [
@@ -844,3 +844,259 @@ class Health(_Out):
 
     status: str
     version: str
+
+
+# ------------------------------------------------------------------ request rules
+# What the core accepts of a request body or query, declared in ``/openapi.json``
+# (2026-12-08, session 53). Schemathesis found five operations whose generated requests
+# were mostly refused (422) by rules the document did not state: a change with no
+# member, "exactly one of" pairs, GeoJSON types, date strings, kinds and classes. These
+# are JSON schemas only (``json_schema_extra``, ``WithJsonSchema``): the values are
+# still checked by the core, with its messages, and each schema matches the core's
+# rule or is looser, never stricter (``tests/test_api_schemas_s53.py``). What cannot be
+# said in JSON Schema (a polygon that does not cross itself, its area, a box's west
+# west of its east, a part count above the total) is said in words (docs/web.md).
+
+#: The characters Python's ``str.strip()`` removes (``str.isspace()``): the core strips
+#: text before it checks it, so these may surround any text (ECMA-262's ``\s`` is
+#: another set: it lacks U+001C-U+001F and U+0085, and has U+FEFF).
+_WS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: C0 and C1 control characters and DEL (``railwatch.limits``' ``_CONTROL_RE``).
+_CTRL = r"\x00-\x1f\x7f-\x9f"
+
+#: Text on one line, not blank: an event label, a tag, the reason an image is unusable
+#: (stripped, then no control character at all).
+ONE_LINE = rf"^[{_WS}]*[^{_WS}{_CTRL}](?:[^{_CTRL}]*[^{_WS}{_CTRL}])?[{_WS}]*$"
+#: A tag: :data:`ONE_LINE` without a comma (the exports join a site's tags with commas).
+TAG = rf"^[{_WS}]*[^{_WS}{_CTRL},](?:[^{_CTRL},]*[^{_WS}{_CTRL},])?[{_WS}]*$"
+#: Free text, maybe empty: a description, a note (stripped, then line breaks and tabs
+#: allowed, ``\r\n`` read as a line break, other control characters refused).
+FREE_TEXT = (
+    rf"^[{_WS}]*(?:[^{_WS}{_CTRL}](?:(?:[^{_CTRL}]|[\t\n]|\r\n)*[^{_WS}{_CTRL}])?)?[{_WS}]*$"
+)
+#: Blank text (nothing once stripped).
+BLANK = rf"^[{_WS}]*$"
+#: A year 0001-9999 (there is no year 0000).
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+#: A date alone or a date and time as ``railwatch.limits.parse_time`` reads them:
+#: YYYY-MM-DD in ASCII digits (a month 01-12, a day 01-31: the days of each month are
+#: not declared), then nothing or ``T``/space and a time (ISO 8601, not declared).
+WHEN = rf"^[{_WS}]*{_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])(?:[Tt ].*)?[{_WS}]*$"
+#: An event's date: YYYY-MM-DD from the year 1900 (``limits.EARLIEST_YEAR``).
+EVENT_DAY = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"
+#: The characters no site name holds: ASCII other than letters, digits, ``_``, ``-`` and
+#: ``.``, C1 controls, and spaces (``railwatch.limits``: ``\w`` of any script, which
+#: ECMA-262 patterns cannot say without the ``u`` flag; none of these becomes a letter
+#: in Unicode NFC, the form names are read in). A ``-`` or ``.`` cannot come first.
+_NOT_NAME = (
+    r"\x00-\x2c\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+SITE_NAME = rf"^[^{_NOT_NAME}\-.][^{_NOT_NAME}]*$"
+
+
+def kinds_pattern(kinds: tuple[str, ...]) -> str:
+    """One or more of ``kinds`` separated by commas, each maybe surrounded by
+    whitespace (``railwatch.storage.alert_filter.parse_kinds``)."""
+    one = rf"[{_WS}]*(?:{'|'.join(kinds)})[{_WS}]*"
+    return rf"^{one}(?:,{one})*$"
+
+
+# GeoJSON as the site readers take it (``railwatch.sites``): a Feature, a
+# FeatureCollection, a GeometryCollection or a geometry, with any other member (``id``,
+# ``properties``, a legacy ``crs`` whose coordinates are reprojected: so no range is
+# declared for a number). A position is 2 to 4 numbers (a height and a measure are
+# dropped); a line has no position or 2 or more; a ring none or 4 or more, its last the
+# first (not declared); a MultiPolygon's polygons are not empty. An empty member of a
+# collection (no positions, null coordinates, any geometry type) is skipped, so a
+# collection's members and a FeatureCollection's features are declared loosely.
+_POS_IN: JsonDict = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 4}
+_LINE_IN: JsonDict = {
+    "type": "array",
+    "items": _POS_IN,
+    "anyOf": [{"maxItems": 0}, {"minItems": 2}],
+}
+_RING_IN: JsonDict = {
+    "type": "array",
+    "items": _POS_IN,
+    "anyOf": [{"maxItems": 0}, {"minItems": 4}],
+}
+_COORDS_IN: dict[str, JsonDict] = {
+    "LineString": _LINE_IN,
+    "MultiLineString": {"type": "array", "items": _LINE_IN},
+    "Polygon": {"type": "array", "items": _RING_IN},
+    "MultiPolygon": {"type": "array", "items": {"type": "array", "items": _RING_IN, "minItems": 1}},
+}
+#: The fewest items of a geometry's coordinates where it is read alone (a top-level
+#: geometry, a Feature's): empty, it is refused ("geometry is empty").
+_FILLED = {"LineString": 2, "MultiLineString": 1, "Polygon": 1, "MultiPolygon": 1}
+#: A MultiLineString read alone: no empty line (shapely refuses to make one with an
+#: empty part; in a collection, one of empty lines only is an empty member, skipped).
+_ALONE: dict[str, JsonDict] = {"MultiLineString": {"items": {**_LINE_IN, "minItems": 2}}}
+#: A member of a collection: any GeoJSON geometry object (its type case-sensitive) with
+#: its ``coordinates`` (maybe empty or null: such a member is skipped), or a
+#: GeometryCollection with its ``geometries`` list of geometry objects.
+_POINTS_IN: dict[str, JsonDict] = {
+    "Point": {"anyOf": [_POS_IN, {"type": "array", "maxItems": 0}]},
+    "MultiPoint": {"type": "array", "items": _POS_IN},
+}
+_MEMBERS_IN: list[JsonValue] = [
+    {
+        "properties": {
+            "type": {"const": kind},
+            "coordinates": {"anyOf": [coordinates, {"type": "null"}]},
+        },
+        "required": ["type", "coordinates"],
+    }
+    for kind, coordinates in {**_POINTS_IN, **_COORDS_IN}.items()
+]
+_MEMBER_IN: JsonDict = {
+    "type": "object",
+    "anyOf": [
+        *_MEMBERS_IN,
+        {
+            "properties": {
+                "type": {"const": "GeometryCollection"},
+                "geometries": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "type": {"enum": [*_POINTS_IN, *_COORDS_IN, "GeometryCollection"]}
+                        },
+                        "required": ["type"],
+                    },
+                },
+            },
+            "required": ["type", "geometries"],
+        },
+    ],
+}
+
+
+def _geometry_in(kind: str, *, alone: bool = False, kinds: tuple[str, ...] = ()) -> JsonDict:
+    """A geometry of ``kind``; ``alone``: read by itself, so not empty (a
+    GeometryCollection's members: one at least of ``kinds``, not empty, or a collection)."""
+    if kind == "GeometryCollection":
+        members: JsonDict = {"type": "array", "items": _MEMBER_IN, "minItems": 1}
+        if alone:
+            filled: list[JsonValue] = [_geometry_in(k, alone=True) for k in kinds]
+            members["contains"] = {"anyOf": [*filled, {"properties": {"type": {"const": kind}}}]}
+        return {
+            "type": "object",
+            "title": kind,
+            "properties": {"type": {"const": kind}, "geometries": members},
+            "required": ["type", "geometries"],
+        }
+    coordinates = _COORDS_IN[kind]
+    return {
+        "type": "object",
+        "title": kind,
+        "properties": {
+            "type": {"const": kind},
+            "coordinates": {**coordinates, **_ALONE.get(kind, {}), "minItems": _FILLED[kind]}
+            if alone
+            else {"anyOf": [coordinates, {"type": "null"}]},
+        },
+        "required": ["type", "coordinates"],
+    }
+
+
+def _feature_in(geometry: JsonDict) -> JsonDict:
+    return {
+        "type": "object",
+        "title": "Feature",
+        "properties": {"type": {"const": "Feature"}, "geometry": geometry},
+        "required": ["type", "geometry"],
+    }
+
+
+def _geojson_in(kinds: tuple[str, ...], description: str) -> JsonDict:
+    """A GeoJSON object: a geometry of ``kinds`` (not empty) or a GeometryCollection, a
+    Feature of one, or a FeatureCollection of Features of any geometry, one of them at
+    least of ``kinds`` (not empty) or a GeometryCollection (the site's polygons and its
+    lines may be given together: the site is its polygons, the tracks its lines)."""
+    alone: list[JsonValue] = [
+        _geometry_in(k, alone=True, kinds=kinds) for k in (*kinds, "GeometryCollection")
+    ]
+    return {
+        "description": description,
+        "anyOf": [
+            *alone,
+            _feature_in({"anyOf": alone}),
+            {
+                "type": "object",
+                "title": "FeatureCollection",
+                "properties": {
+                    "type": {"const": "FeatureCollection"},
+                    "features": {
+                        "type": "array",
+                        "items": _feature_in(_MEMBER_IN),
+                        "contains": _feature_in({"anyOf": alone}),
+                    },
+                },
+                "required": ["type", "features"],
+            },
+        ],
+    }
+
+
+#: A site's outline as ``POST /api/sites`` takes it (``geometry``).
+SITE_GEOJSON_IN = _geojson_in(
+    ("Polygon", "MultiPolygon"),
+    "GeoJSON in WGS84 lon/lat: a Polygon or MultiPolygon, a Feature of one, or a "
+    "FeatureCollection or GeometryCollection of them (its LineStrings too where the same "
+    "GeoJSON is given as `tracks`: the site is its polygons, the tracks its lines). A "
+    "legacy `crs` member naming another CRS is honoured. Not declared here, checked by "
+    "the server (422 saying what is wrong): each ring closed (its last position its "
+    "first), the polygon valid (it does not cross itself), longitudes and latitudes in "
+    "range and not all within 1° of 0°, 0° (pixel or local coordinates), an area of 50 "
+    "m² to 2,500 km² (`railwatch.sites`' limits), parts near each other.",
+)
+#: An analyst's cars (``PUT /api/scenes/{id}/review``'s ``cars``): a FeatureCollection
+#: whose features each have a geometry, a car's Polygon (a MultiPolygon split at 180°;
+#: a LineString of ``"method": "length"`` is an occupied run, skipped), as
+#: ``railwatch.detect.geojson`` reads it; each outline's shape, class and place are
+#: checked by the server.
+CARS_IN: JsonDict = {
+    "type": "object",
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "geometry": {
+                                "type": "object",
+                                "properties": {
+                                    "type": {
+                                        "enum": [
+                                            "Polygon",
+                                            "MultiPolygon",
+                                            "LineString",
+                                            "MultiLineString",
+                                        ]
+                                    }
+                                },
+                                "required": ["type", "coordinates"],
+                            }
+                        },
+                        "required": ["geometry"],
+                    },
+                },
+                {"type": "null"},
+            ]
+        },
+    },
+    "required": ["type"],
+}
+#: Track centrelines as ``POST /api/sites`` and ``PATCH /api/sites/{site}`` take them.
+TRACKS_GEOJSON_IN = _geojson_in(
+    ("LineString", "MultiLineString"),
+    "GeoJSON track centrelines in WGS84 lon/lat: a LineString or MultiLineString, a "
+    "Feature of one, or a FeatureCollection or GeometryCollection of them. Not declared "
+    "here, checked by the server: a line of zero length is refused, and the lines must "
+    "reach the site.",
+)

@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from railwatch.analysis.types import SEVERITIES
+from railwatch.analysis.types import ALERT_KINDS, SEVERITIES
+from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError
 from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
@@ -33,7 +34,7 @@ from railwatch.web.errors import PROBLEM_JSON, PROBLEM_SCHEMA, problem, status_f
 from railwatch.web.pagination import paginate
 from railwatch.web.params import LookupName, PlainInt
 from railwatch.web.routes.sites import SiteName
-from railwatch.web.schemas import Page
+from railwatch.web.schemas import WHEN, Page, kinds_pattern
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["alerts"])
@@ -133,6 +134,7 @@ def alert_filters(
             "each alert's site (its `day`, the day its text names); a date and time with its "
             "zone (2024-02-05T00:00Z; without a zone, UTC) is an instant. As `railwatch "
             "alerts --since`.",
+            json_schema_extra={"pattern": WHEN},
         ),
     ] = None,
     until: Annotated[
@@ -140,7 +142,10 @@ def alert_filters(
         Query(
             max_length=64,
             description="Only alerts on or before this day (the day included), read as "
-            "`since`. As `railwatch alerts --until`.",
+            "`since`; not before `since` where both are days or both times (a day and a "
+            "time are not compared: which is first depends on each site's zone). As "
+            "`railwatch alerts --until`.",
+            json_schema_extra={"pattern": WHEN},
         ),
     ] = None,
     min_severity: Annotated[
@@ -160,10 +165,16 @@ def alert_filters(
             description="Only alerts of this series: all (the site total), covered or a car "
             "class (boxcar, gondola, hopper, tank, flat, container, locomotive, railcar). As "
             "`railwatch alerts --class`.",
+            json_schema_extra={"enum": ["all", "covered", *ALL_CLASSES]},
         ),
     ] = None,
     kind: Annotated[
-        list[Annotated[str, Query(max_length=64)]] | None,
+        list[
+            Annotated[
+                str, Query(max_length=64, json_schema_extra={"pattern": kinds_pattern(ALERT_KINDS)})
+            ]
+        ]
+        | None,
         Query(
             max_length=10,
             description="Only alerts of these kinds: record, spike, shift, drop, quality; "
@@ -181,6 +192,7 @@ def alert_filters(
             "polls gives the time of its previous poll to see each new alert once, those of "
             "images delivered late too (`since` is the image's day). As `railwatch alerts "
             "--changed-since`.",
+            json_schema_extra={"pattern": WHEN},
         ),
     ] = None,
 ) -> AlertFilter:

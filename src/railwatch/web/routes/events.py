@@ -10,7 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from railwatch.analysis.store import alerts_naming_event
 from railwatch.errors import NotFoundError
-from railwatch.limits import DESCRIPTION_MAX, EVENT_LABEL_MAX
+from railwatch.limits import DESCRIPTION_MAX, EARLIEST_YEAR, EVENT_DAYS_AHEAD, EVENT_LABEL_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Event
 from railwatch.storage.serialize import event_dict
@@ -20,7 +20,7 @@ from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
-from railwatch.web.schemas import Page
+from railwatch.web.schemas import EVENT_DAY, FREE_TEXT, ONE_LINE, Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["events"])
@@ -43,23 +43,41 @@ class EventIn(BaseModel):
 
 
 class EventPatch(BaseModel):
-    """Fields of an event to change."""
+    """Fields of an event to change: one or more (``{}`` is a 422, "nothing to change")."""
 
-    model_config = ConfigDict(extra="forbid")
+    # minProperties: `{}` is refused by `_something` below, with its words (session 53)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    # left out: kept; null is refused (it was read as left out: a 200, nothing changed)
+    # left out: kept; null is refused (it was read as left out: a 200, nothing changed).
+    # The patterns declare the core's rules (railwatch.limits), which checks them with
+    # its messages (schemas.py's "request rules", 2026-12-08, session 53).
     date: Annotated[
         JsonDate | SkipJsonSchema[None],
         not_null("an event has a date: give one (YYYY-MM-DD), or leave date out"),
-    ] = Field(default=None)
+    ] = Field(
+        default=None,
+        description=f"YYYY-MM-DD, from {EARLIEST_YEAR} to {EVENT_DAYS_AHEAD} days after today "
+        "at the site (the later bound is not declared: it moves with today).",
+        json_schema_extra={"pattern": EVENT_DAY},
+    )
     label: Annotated[
         str | SkipJsonSchema[None],
         not_null("an event has a label: give one, or leave label out to keep it"),
-    ] = Field(default=None, json_schema_extra={"minLength": 1, "maxLength": EVENT_LABEL_MAX})
+    ] = Field(
+        default=None,
+        description=f"One line, not blank: at most {EVENT_LABEL_MAX} characters once "
+        "stripped of surrounding whitespace, no control character.",
+        json_schema_extra={"minLength": 1, "maxLength": EVENT_LABEL_MAX, "pattern": ONE_LINE},
+    )
     description: Annotated[
         str | SkipJsonSchema[None],
         not_null('send "" for no description, or leave description out to keep it'),
-    ] = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
+    ] = Field(
+        default=None,
+        description="Free text (line breaks and tabs allowed, no other control character); "
+        '"" for none.',
+        json_schema_extra={"maxLength": DESCRIPTION_MAX, "pattern": FREE_TEXT},
+    )
 
     @model_validator(mode="after")
     def _something(self) -> EventPatch:

@@ -14,8 +14,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic.json_schema import JsonDict
 
+from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import NotFoundError
 from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
@@ -28,7 +30,7 @@ from railwatch.web.downloads import attachment
 from railwatch.web.pagination import paginate
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.routes.sites import SiteName
-from railwatch.web.schemas import Page
+from railwatch.web.schemas import BLANK, CARS_IN, FREE_TEXT, ONE_LINE, Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["reviews"])
@@ -40,21 +42,62 @@ MAX_REVIEW_CLASSES = 16
 ClassName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
+#: The classes a review's ``counts`` may give (``repo._checked_review_counts``).
+REVIEW_CLASSES = ("all", "covered", *ALL_CLASSES)
+
+#: ``counts`` as declared: known classes, ``all`` required, numbers >= 0 (session 53:
+#: the key pattern alone let generated clients send any word, refused by the core).
+_COUNTS_IN: JsonDict = {
+    "type": "object",
+    "propertyNames": {"enum": list(REVIEW_CLASSES)},
+    "additionalProperties": {"type": "number", "minimum": 0},
+    "required": ["all"],
+    "maxProperties": MAX_REVIEW_CLASSES,
+}
+
+
 class ReviewIn(BaseModel):
     """An analyst's count of a scene, ``counts`` or ``cars``, or their judgement that it
-    is unusable (``unusable``): exactly one."""
+    is unusable (``unusable``): exactly one (the others left out or null); with
+    ``unusable``, no ``note`` (blank)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # oneOf: `_one_of` below refuses the others, with its words (declared since
+    # 2026-12-08, session 53)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "title": "counts",
+                    "required": ["counts"],
+                    "properties": {"counts": {"type": "object"}},
+                },
+                {"title": "cars", "required": ["cars"], "properties": {"cars": {"type": "object"}}},
+                {
+                    "title": "unusable",
+                    "required": ["unusable"],
+                    "properties": {"unusable": {"type": "string"}},
+                },
+            ],
+            # with `unusable`, which is the review's note, `note` is blank
+            "if": {"required": ["unusable"], "properties": {"unusable": {"type": "string"}}},
+            "then": {"properties": {"note": {"pattern": BLANK}}},
+        },
+    )
 
-    counts: dict[ClassName, JsonNumber] | None = Field(
+    counts: Annotated[dict[ClassName, JsonNumber], WithJsonSchema(_COUNTS_IN)] | None = Field(
         default=None,
         max_length=MAX_REVIEW_CLASSES,
         description="Your count per class: `all` (the total, required), `covered` and car "
         "classes (boxcar, gondola, hopper, tank, flat, container, locomotive, railcar); "
-        "classes not given keep the detector's counts.",
+        "classes not given keep the detector's counts. Numbers >= 0 (declared); not "
+        "declared, checked by the server (422 saying which): whole numbers where the "
+        "scene's cars are counted one by one (car equivalents at 1.5-10 m may be "
+        "fractional, and only `all` is given there), no class above `all`, the car "
+        "classes together at most `all`, and a total the site can hold.",
         examples=[{"all": 73, "covered": 30, "boxcar": 40}],
     )
-    cars: dict[str, Any] | None = Field(
+    cars: Annotated[dict[str, Any], WithJsonSchema(CARS_IN)] | None = Field(
         default=None,
         description="Every car over the scene as a GeoJSON FeatureCollection (a Polygon "
         "each, with `class` and `covered`; lon/lat, or the scene's CRS with a `crs` "
@@ -65,13 +108,16 @@ class ReviewIn(BaseModel):
         default=None,
         description="Why the image is unusable (clouds the quality check missed, not the "
         "site, a night image, a file corrupt at its source): the scene becomes a gap in the "
-        "series, never a zero, and processing skips it until the review is removed.",
-        json_schema_extra={"maxLength": NOTE_MAX},  # checked by the core (railwatch.limits)
+        "series, never a zero, and processing skips it until the review is removed. One "
+        f"line, not blank, at most {NOTE_MAX} characters once stripped.",
+        # checked by the core (railwatch.limits, repo.set_scene_unusable_review)
+        json_schema_extra={"maxLength": NOTE_MAX, "pattern": ONE_LINE},
     )
     note: str = Field(
         default="",
-        description="Why, or how you counted.",
-        json_schema_extra={"maxLength": NOTE_MAX},  # checked by the core (railwatch.limits)
+        description="Why, or how you counted (line breaks and tabs allowed, no other "
+        "control character); blank with `unusable`, which is the note.",
+        json_schema_extra={"maxLength": NOTE_MAX, "pattern": FREE_TEXT},
     )
 
     @model_validator(mode="after")

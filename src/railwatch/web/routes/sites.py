@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic.json_schema import JsonDict, SkipJsonSchema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -32,7 +32,14 @@ from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Jobs, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.params import LookupName
-from railwatch.web.schemas import Page
+from railwatch.web.schemas import (
+    FREE_TEXT,
+    SITE_GEOJSON_IN,
+    SITE_NAME,
+    TAG,
+    TRACKS_GEOJSON_IN,
+    Page,
+)
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["sites"])
@@ -44,48 +51,110 @@ _NAME_RULE = (
 )
 
 
-class SiteIn(BaseModel):
-    """A new site: a GeoJSON polygon (Feature, FeatureCollection or geometry) or a bbox."""
+#: ``bbox``: W, S, E, N in degrees (the cross-item rules are said, not declared).
+_BBOX_IN: JsonDict = {
+    "type": "array",
+    "items": {"type": "number"},
+    "minItems": 4,
+    "maxItems": 4,
+    "prefixItems": [
+        {"type": "number", "title": "west", "minimum": -180, "maximum": 180},
+        {"type": "number", "title": "south", "minimum": -90, "maximum": 90},
+        {"type": "number", "title": "east", "minimum": -180, "maximum": 180},
+        {"type": "number", "title": "north", "minimum": -90, "maximum": 90},
+    ],
+}
+#: ``tags``: each a word or words on one line, without a comma.
+_TAG_IN = Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX, "pattern": TAG})]
+_TAGS_TEXT = (
+    f"At most {TAGS_MAX} tags, each on one line, not blank, without a comma (the exports "
+    f"join them with commas), at most {TAG_MAX} characters once stripped of surrounding "
+    "whitespace; repeats are kept once."
+)
+_DESCRIPTION_TEXT = (
+    f"Free text of at most {DESCRIPTION_MAX} characters once stripped (line breaks and "
+    "tabs allowed, no other control character)."
+)
 
-    model_config = ConfigDict(extra="forbid")
+
+class SiteIn(BaseModel):
+    """A new site: a GeoJSON polygon (Feature, FeatureCollection or geometry) or a bbox,
+    exactly one of them (the other left out or null)."""
+
+    # oneOf: "give exactly one of 'geometry' (GeoJSON) or 'bbox' [W,S,E,N]" (`_spec`,
+    # with its words), declared since 2026-12-08 (session 53)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "title": "geometry",
+                    "required": ["geometry"],
+                    "properties": {"geometry": {"type": "object"}},
+                },
+                {"title": "bbox", "required": ["bbox"], "properties": {"bbox": {"type": "array"}}},
+            ]
+        },
+    )
 
     # Names, tags and lengths are checked by the core (railwatch.limits), with the
-    # CLI's messages; the schema only shows the limits.
+    # CLI's messages; the schema only shows the rules (patterns: the web schemas'
+    # "request rules").
     name: str = Field(
-        description=_NAME_RULE, json_schema_extra={"minLength": 1, "maxLength": SITE_NAME_MAX}
+        description=_NAME_RULE + " (The pattern declares the ASCII part of the rule; "
+        "which other characters are letters or digits is Unicode's, as Python's `\\w` "
+        "reads it after NFC.)",
+        json_schema_extra={"minLength": 1, "maxLength": SITE_NAME_MAX, "pattern": SITE_NAME},
     )
-    description: str = Field(default="", json_schema_extra={"maxLength": DESCRIPTION_MAX})
-    tags: list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]] = Field(
-        default_factory=list, json_schema_extra={"maxItems": TAGS_MAX}
+    description: str = Field(
+        default="",
+        description=_DESCRIPTION_TEXT,
+        json_schema_extra={"maxLength": DESCRIPTION_MAX, "pattern": FREE_TEXT},
     )
-    geometry: dict[str, Any] | None = Field(
+    tags: list[_TAG_IN] = Field(
+        default_factory=list, description=_TAGS_TEXT, json_schema_extra={"maxItems": TAGS_MAX}
+    )
+    geometry: Annotated[dict[str, Any], WithJsonSchema(SITE_GEOJSON_IN)] | None = Field(
         default=None, description="GeoJSON in WGS84 lon/lat (Feature, collection or geometry)."
     )
-    bbox: list[JsonNumber] | None = Field(
-        default=None, min_length=4, max_length=4, description="W,S,E,N in degrees."
+    bbox: Annotated[list[JsonNumber], WithJsonSchema(_BBOX_IN)] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="W,S,E,N in degrees: longitudes within ±180, latitudes within ±90 "
+        "(declared), west less than east and south less than north (not declared: JSON "
+        "Schema cannot compare two items; 422 saying which), an area of 50 m² to 2,500 "
+        "km² and not within 1° of 0°, 0° (`railwatch.sites`' limits, not declared).",
     )
-    tracks: dict[str, Any] | None = Field(
-        default=None, description="Optional GeoJSON track centrelines (WGS84)."
+    tracks: Annotated[dict[str, Any], WithJsonSchema(TRACKS_GEOJSON_IN)] | None = Field(
+        default=None,
+        description="Optional GeoJSON track centrelines (WGS84); the same GeoJSON as "
+        "`geometry` where it holds the site's polygons and its lines together.",
     )
 
 
 class SitePatch(BaseModel):
-    """Fields of a site that can be changed (geometry cannot: make a new site). A field
-    left out stays as it is; ``tracks`` null removes the site's centrelines."""
+    """Fields of a site that can be changed (geometry cannot: make a new site), one or
+    more (``{}`` is a 422, "nothing to change"). A field left out stays as it is;
+    ``tracks`` null removes the site's centrelines."""
 
-    model_config = ConfigDict(extra="forbid")
+    # minProperties: `{}` is refused by `_something` below, with its words (session 53)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     # left out: kept; null is refused (it was read as left out), "" and [] remove them
     description: Annotated[
         str | SkipJsonSchema[None],
         not_null('send "" for no description, or leave description out to keep it'),
-    ] = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
+    ] = Field(
+        default=None,
+        description=_DESCRIPTION_TEXT,
+        json_schema_extra={"maxLength": DESCRIPTION_MAX, "pattern": FREE_TEXT},
+    )
     tags: Annotated[
-        list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]]
-        | SkipJsonSchema[None],
+        list[_TAG_IN] | SkipJsonSchema[None],
         not_null("send [] for no tags, or leave tags out to keep them"),
-    ] = Field(default=None, json_schema_extra={"maxItems": TAGS_MAX})
-    tracks: dict[str, Any] | None = Field(
+    ] = Field(default=None, description=_TAGS_TEXT, json_schema_extra={"maxItems": TAGS_MAX})
+    tracks: Annotated[dict[str, Any], WithJsonSchema(TRACKS_GEOJSON_IN)] | None = Field(
         default=None,
         description="GeoJSON track centrelines (WGS84 LineString or MultiLineString, "
         "Feature or FeatureCollection) in place of the site's; null removes them. The "
