@@ -73,11 +73,20 @@ CAR_SOURCES = ("auto", "detector", ANALYST)
 _IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 
+def _features(fc: Mapping[str, Any]) -> list[Any] | tuple[Any, ...]:
+    """The collection's features where they are a list; none otherwise, whose error
+    :func:`~railwatch.detect.geojson.from_feature_collection` says (``"features": 1.5``
+    was a 500 of ``PUT /api/scenes/{id}/review``, "'float' object is not iterable",
+    until 2026-12-08, session 53)."""
+    features = fc.get("features")
+    return features if isinstance(features, list | tuple) else ()
+
+
 def _other_scenes(fc: Mapping[str, Any], scene_id: int) -> list[int]:
     """The ``scene_id`` properties (as ``railwatch export`` writes them) that are not
     ``scene_id``: a file of a whole site's detections holds every scene's cars."""
     others: set[int] = set()
-    for feat in fc.get("features") or []:
+    for feat in _features(fc):
         props = feat.get("properties") if isinstance(feat, Mapping) else None
         if isinstance(props, Mapping) and "scene_id" in props:
             try:
@@ -93,7 +102,7 @@ def _sources(fc: Mapping[str, Any]) -> set[str]:
     """The ``source`` properties of the features (``railwatch export`` writes the
     detector's cars and an analyst's outlines of a reviewed scene side by side)."""
     found: set[str] = set()
-    for feat in fc.get("features") or []:
+    for feat in _features(fc):
         props = feat.get("properties") if isinstance(feat, Mapping) else None
         if isinstance(props, Mapping) and isinstance(props.get("source"), str):
             found.add(props["source"])

@@ -750,7 +750,7 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
         suffix = "'s geometry" if label.startswith("feature") else ""
         _check_geometry_object(g, f"{what} {label}{suffix}")
         try:
-            geom = shape(_two_d(g))
+            geom = geojson_shape(_two_d(g))
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
             raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
         except shapely.errors.ShapelyError as err:
@@ -812,6 +812,48 @@ def _crs_of(obj: object, inherited: CRS | None) -> CRS | None:
     if isinstance(obj, Mapping) and obj.get("crs") is not None:
         return _source_crs(obj)
     return inherited
+
+
+def geojson_shape(geometry: Mapping[str, Any]) -> BaseGeometry:
+    """``shapely.geometry.shape`` of a GeoJSON geometry object, its empty interior
+    rings left out (:func:`without_empty_holes`); errors as ``shape`` raises them."""
+    return shape(dict(without_empty_holes(geometry)))
+
+
+def without_empty_holes(geometry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A GeoJSON geometry object without the interior rings that hold no position (a
+    Polygon's ``[OUTER, []]``, in a MultiPolygon or a GeometryCollection too); the same
+    object where it has none. shapely reads such a ring as an EMPTY hole, which GEOS
+    3.14's relate (``equals``, ``contains``, ``within``...) dereferences and the process
+    dies (SIGSEGV): one ``POST /api/sites`` ended ``railwatch serve`` (2026-12-08,
+    session 53). An empty ring cuts nothing, so the polygon is the same without it; a
+    ring of 1 to 3 positions is left for ``shape`` to refuse, as before."""
+    kind = geometry.get("type")
+    if kind == "GeometryCollection":
+        members = geometry.get("geometries")
+        if not isinstance(members, list | tuple):
+            return geometry
+        cleaned = [without_empty_holes(m) if isinstance(m, Mapping) else m for m in members]
+        if all(a is b for a, b in zip(cleaned, members, strict=True)):
+            return geometry
+        return {**geometry, "geometries": cleaned}
+    coords = geometry.get("coordinates")
+    if kind not in ("Polygon", "MultiPolygon") or not isinstance(coords, list | tuple):
+        return geometry
+
+    def holes_kept(rings: Any) -> Any:
+        if not isinstance(rings, list | tuple) or len(rings) < 2:
+            return rings
+        kept = [rings[0], *(r for r in rings[1:] if not (isinstance(r, list | tuple) and not r))]
+        return rings if len(kept) == len(rings) else kept
+
+    if kind == "Polygon":
+        new = holes_kept(coords)
+        return geometry if new is coords else {**geometry, "coordinates": new}
+    parts = [holes_kept(p) for p in coords]
+    if all(a is b for a, b in zip(parts, coords, strict=True)):
+        return geometry
+    return {**geometry, "coordinates": parts}
 
 
 def _two_d(g: Mapping[str, Any]) -> dict[str, Any]:

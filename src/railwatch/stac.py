@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
-from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
@@ -99,6 +99,7 @@ from railwatch.ingest import (
 from railwatch.ingest import (
     SCALE_CHANGED as SCALE_CHANGED,  # defined here when ingest-stac alone recorded scales
 )
+from railwatch.sites import geojson_shape
 from railwatch.storage import Database, repo
 from railwatch.storage.db import is_sqlite_locked
 
@@ -766,7 +767,7 @@ def _far_swap(doc: dict[str, Any], site_geom: BaseGeometry, site: str) -> bool:
     door to the site as it is, where a site near the lat = lon diagonal is exchanged to
     (2026-12-05, session 33: the advice was given for a site at 51.37 N 51.39 E)."""
     try:
-        geometry = shape(doc["geometry"])
+        geometry = geojson_shape(doc["geometry"])
     except Exception:  # a hint only: an item the search cannot place tells nothing
         return False
     split = split_at_antimeridian(geometry)
@@ -1573,7 +1574,7 @@ def _skip_reason(item: Any, filters: _Filters) -> tuple[str, bool] | None:
     if item.geometry is None:
         return "no geometry (a STAC item without a footprint cannot be placed on the site)", False
     try:
-        geometry = shape(item.geometry)
+        geometry = geojson_shape(item.geometry)
     except Exception as err:
         raise InputError(
             f"item {item.id} has a geometry that is not valid GeoJSON ({_short(err)}); "
@@ -1594,7 +1595,7 @@ def _footprint(item: Any) -> BaseGeometry:
     3.1.9; the hull of its two pieces was a band round the whole Earth, which met every
     site at that latitude). A ring written across 180° (longitudes beyond it, or jumping
     from 179.9 to -179.9) is split so too."""
-    geometry = shape(item.geometry)
+    geometry = geojson_shape(item.geometry)
     split = split_at_antimeridian(geometry, hull=not isinstance(geometry, Polygon))
     if split is not None:
         return split

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Polygon, shape
+from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
@@ -61,6 +61,7 @@ from railwatch.detect.base import (
     corners_of,
 )
 from railwatch.errors import InputError, os_reason
+from railwatch.sites import geojson_shape
 
 #: Value of ``crs`` meaning RFC 7946 longitude/latitude.
 WGS84 = "EPSG:4326"
@@ -810,7 +811,7 @@ def from_feature_collection(
         if problem is not None:
             raise InputError(f"{where} {k}: {problem}")
         try:
-            poly = shape(dict(geom))
+            poly = geojson_shape(geom)
         except (ValueError, TypeError, AttributeError) as err:
             raise InputError(f"{where} {k} has an invalid geometry: {err}") from err
         if isinstance(poly, MultiPolygon) and len(poly.geoms) == 1:
@@ -869,7 +870,7 @@ def from_feature_collection(
             track_geom = None
     elif isinstance(tracks, Mapping) and tracks.get("type"):
         try:
-            track_geom = shape(dict(tracks))
+            track_geom = geojson_shape(tracks)
         except (ValueError, TypeError, AttributeError):
             track_geom = None
     if move is not None and track_geom is not None:

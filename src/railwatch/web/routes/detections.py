@@ -8,12 +8,12 @@ from typing import Annotated, Any, Final, Literal
 import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query, Request, Response
-from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from railwatch.errors import InputError, NotFoundError
 from railwatch.imagery.inspect import split_at_antimeridian, split_line_at_antimeridian
+from railwatch.sites import geojson_shape
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview
 from railwatch.storage.serialize import (
@@ -111,7 +111,7 @@ def _analyst_features(
             continue
         if inside not in (None, p["inside"]):
             continue
-        geom = shape(f["geometry"])
+        geom = geojson_shape(f["geometry"])
         rounded = json.loads(shapely.to_geojson(_rounded(geom)))
         feats.append({"type": "Feature", "id": k, "geometry": rounded, "properties": p})
     return feats

@@ -1,0 +1,103 @@
+"""Session 53 (2026-12-08): a GeoJSON polygon with an empty interior ring
+(``[OUTER, []]``) killed the process. shapely reads the ring as an EMPTY hole, and
+GEOS 3.14's relate (``equals``, ``contains``...) dereferences it: SIGSEGV. A site of
+two parts, one with such a ring, ended ``railwatch site add`` and, sent by ``POST
+/api/sites``, ``railwatch serve``. Such rings (nothing cut) are left out wherever
+railwatch reads GeoJSON polygons: sites, review and truth outlines, STAC footprints."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+from typing import Any
+
+import shapely
+
+from railwatch.detect.geojson import from_feature_collection
+from railwatch.sites import without_empty_holes
+
+#: A yard-sized square near Tumangang, and a second one east of it.
+A = [[130.60, 42.42], [130.61, 42.42], [130.61, 42.43], [130.60, 42.43], [130.60, 42.42]]
+B = [[130.62, 42.42], [130.63, 42.42], [130.63, 42.43], [130.62, 42.43], [130.62, 42.42]]
+
+
+def test_a_site_whose_part_has_an_empty_ring_is_judged_not_a_crash() -> None:
+    # in a child process: before the fix, GEOS' relate killed it with SIGSEGV (status
+    # -11) when a part with an empty ring was compared with another part (equals)
+    code = (
+        "import json, sys, shapely\n"
+        "from railwatch.errors import GeometryError\n"
+        "from railwatch.sites import site_from_geojson\n"
+        "try:\n"
+        "    site_from_geojson('dup', json.loads(sys.argv[1]))\n"
+        "except GeometryError as err:\n"
+        "    print(err)\n"
+        "parts = site_from_geojson('two', json.loads(sys.argv[2])).geometry.geoms\n"
+        "print(len(parts), int(shapely.get_num_interior_rings(parts).sum()))\n"
+    )
+    duplicate = {"type": "MultiPolygon", "coordinates": [[A, []], [A]]}
+    two = {"type": "MultiPolygon", "coordinates": [[A, []], [B]]}
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(duplicate), json.dumps(two)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    said, parts = done.stdout.splitlines()
+    assert "polygon 0 and polygon 1 are the same polygon" in said
+    assert "remove the duplicate" in said
+    assert parts.split() == ["2", "0"]
+
+
+def test_outlines_and_stac_footprints_lose_their_empty_rings() -> None:
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [A, []]},
+                "properties": {"class": "tank"},
+            }
+        ],
+    }
+    # (an outline's polygon was rebuilt from its exterior before too: kept so)
+    cars = from_feature_collection(fc)
+    assert len(cars.detections) == 1
+    poly = cars.detections[0].polygon
+    assert shapely.get_num_interior_rings(poly) == 0
+    assert poly.equals_exact(shapely.Polygon(A), 1e-9)
+    assert poly.buffer(1e-9).contains(shapely.Polygon(A))  # relate: the call that crashed
+
+    from railwatch.stac import _footprint
+
+    # a one-polygon footprint was kept as read, its EMPTY hole with it (a multipolygon's
+    # is its convex hull, which has none): every later relate with the site crashed
+    item = SimpleNamespace(geometry={"type": "Polygon", "coordinates": [A, [], []]})
+    footprint = _footprint(item)
+    assert shapely.get_num_interior_rings(footprint) == 0
+    assert footprint.contains(shapely.Polygon(A).buffer(-0.001))
+
+
+def test_only_empty_rings_are_left_out() -> None:
+    hole = [[130.602, 42.422], [130.603, 42.422], [130.603, 42.423], [130.602, 42.422]]
+    kept: dict[str, Any] = {"type": "Polygon", "coordinates": [A, hole]}
+    assert without_empty_holes(kept) is kept  # nothing to leave out: the same object
+    out = without_empty_holes({"type": "Polygon", "coordinates": [A, [], hole, []]})
+    assert out["coordinates"] == [A, hole]
+    collection = {
+        "type": "GeometryCollection",
+        "geometries": [
+            {"type": "Polygon", "coordinates": [A, []]},
+            {"type": "Point", "coordinates": [1, 2]},
+        ],
+    }
+    assert without_empty_holes(collection)["geometries"] == [
+        {"type": "Polygon", "coordinates": [A]},
+        {"type": "Point", "coordinates": [1, 2]},
+    ]
+    # a short ring is not empty: shapely refuses it, as before (no ring made up)
+    short = {"type": "Polygon", "coordinates": [A, [[130.602, 42.422]]]}
+    assert without_empty_holes(short) is short
