@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
+import pytest
 import shapely
 
 from railwatch.detect.geojson import from_feature_collection
-from railwatch.sites import without_empty_holes
+from railwatch.sites import SiteSpec, geojson_shape, without_empty_holes
+from railwatch.storage import Database, repo
+from railwatch.storage.models import to_wkb
 
 #: A yard-sized square near Tumangang, and a second one east of it.
 A = [[130.60, 42.42], [130.61, 42.42], [130.61, 42.43], [130.60, 42.43], [130.60, 42.42]]
@@ -83,21 +86,48 @@ def test_outlines_and_stac_footprints_lose_their_empty_rings() -> None:
 
 def test_only_empty_rings_are_left_out() -> None:
     hole = [[130.602, 42.422], [130.603, 42.422], [130.603, 42.423], [130.602, 42.422]]
-    kept: dict[str, Any] = {"type": "Polygon", "coordinates": [A, hole]}
+    kept = shapely.Polygon(A, [hole])
     assert without_empty_holes(kept) is kept  # nothing to leave out: the same object
-    out = without_empty_holes({"type": "Polygon", "coordinates": [A, [], hole, []]})
-    assert out["coordinates"] == [A, hole]
-    collection = {
-        "type": "GeometryCollection",
-        "geometries": [
-            {"type": "Polygon", "coordinates": [A, []]},
-            {"type": "Point", "coordinates": [1, 2]},
-        ],
-    }
-    assert without_empty_holes(collection)["geometries"] == [
-        {"type": "Polygon", "coordinates": [A]},
-        {"type": "Point", "coordinates": [1, 2]},
-    ]
+    out = geojson_shape({"type": "Polygon", "coordinates": [A, [], hole, []]})
+    assert out.equals_exact(kept, 0)
+    collection = geojson_shape(
+        {
+            "type": "GeometryCollection",
+            "geometries": [
+                {"type": "MultiPolygon", "coordinates": [[A, []], [B]]},
+                {"type": "Point", "coordinates": [1, 2]},
+            ],
+        }
+    )
+    assert collection.equals_exact(
+        shapely.GeometryCollection(
+            [shapely.MultiPolygon([shapely.Polygon(A), shapely.Polygon(B)]), shapely.Point(1, 2)]
+        ),
+        0,
+    )
     # a short ring is not empty: shapely refuses it, as before (no ring made up)
-    short = {"type": "Polygon", "coordinates": [A, [[130.602, 42.422]]]}
-    assert without_empty_holes(short) is short
+    with pytest.raises(ValueError):
+        geojson_shape({"type": "Polygon", "coordinates": [A, [[130.602, 42.422]]]})
+
+
+def test_a_site_stored_with_an_empty_hole_reads_without_it(tmp_path: Path) -> None:
+    """Such a site was accepted and stored (one polygon with an empty ring) before
+    session 53; read back, a relate on it crashed a later command."""
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        with db.session() as s:
+            repo.add_site(s, SiteSpec(name="yard", geometry=shapely.Polygon(B)))
+        stored = shapely.from_wkt(
+            "POLYGON ((130.62 42.42, 130.63 42.42, 130.63 42.43, 130.62 42.43, 130.62 42.42), "
+            "EMPTY)"
+        )
+        assert shapely.get_num_interior_rings(stored) == 1
+        with db.session() as s:
+            site = repo.get_site(s, "yard")
+            site.geometry_wkb = to_wkb(stored)
+        with db.session(readonly=True) as s:
+            site = repo.get_site(s, "yard")
+            assert shapely.get_num_interior_rings(site.geometry) == 0
+            assert site.geometry.equals_exact(shapely.Polygon(B), 0)
+    finally:
+        db.dispose()

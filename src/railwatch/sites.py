@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
@@ -817,43 +817,32 @@ def _crs_of(obj: object, inherited: CRS | None) -> CRS | None:
 def geojson_shape(geometry: Mapping[str, Any]) -> BaseGeometry:
     """``shapely.geometry.shape`` of a GeoJSON geometry object, its empty interior
     rings left out (:func:`without_empty_holes`); errors as ``shape`` raises them."""
-    return shape(dict(without_empty_holes(geometry)))
+    return without_empty_holes(shape(dict(geometry)))
 
 
-def without_empty_holes(geometry: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A GeoJSON geometry object without the interior rings that hold no position (a
-    Polygon's ``[OUTER, []]``, in a MultiPolygon or a GeometryCollection too); the same
-    object where it has none. shapely reads such a ring as an EMPTY hole, which GEOS
-    3.14's relate (``equals``, ``contains``, ``within``...) dereferences and the process
-    dies (SIGSEGV): one ``POST /api/sites`` ended ``railwatch serve`` (2026-12-08,
-    session 53). An empty ring cuts nothing, so the polygon is the same without it; a
-    ring of 1 to 3 positions is left for ``shape`` to refuse, as before."""
-    kind = geometry.get("type")
-    if kind == "GeometryCollection":
-        members = geometry.get("geometries")
-        if not isinstance(members, list | tuple):
-            return geometry
-        cleaned = [without_empty_holes(m) if isinstance(m, Mapping) else m for m in members]
-        if all(a is b for a, b in zip(cleaned, members, strict=True)):
-            return geometry
-        return {**geometry, "geometries": cleaned}
-    coords = geometry.get("coordinates")
-    if kind not in ("Polygon", "MultiPolygon") or not isinstance(coords, list | tuple):
-        return geometry
-
-    def holes_kept(rings: Any) -> Any:
-        if not isinstance(rings, list | tuple) or len(rings) < 2:
-            return rings
-        kept = [rings[0], *(r for r in rings[1:] if not (isinstance(r, list | tuple) and not r))]
-        return rings if len(kept) == len(rings) else kept
-
-    if kind == "Polygon":
-        new = holes_kept(coords)
-        return geometry if new is coords else {**geometry, "coordinates": new}
-    parts = [holes_kept(p) for p in coords]
-    if all(a is b for a, b in zip(parts, coords, strict=True)):
-        return geometry
-    return {**geometry, "coordinates": parts}
+def without_empty_holes(geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` without the interior rings that hold no point (GeoJSON's ``[OUTER,
+    []]``, WKT's ``POLYGON ((...), EMPTY)``), in the parts of a MultiPolygon or a
+    GeometryCollection too; ``geom`` itself where it has none (the usual case, told by
+    one C call). GEOS 3.14's relate (``equals``, ``covers``...) dereferences such a ring
+    and the process dies (SIGSEGV): one ``POST /api/sites`` ended ``railwatch serve``
+    (2026-12-08, session 53). An empty ring cuts nothing: the polygon is the same."""
+    if isinstance(geom, Polygon):
+        if shapely.get_num_interior_rings(geom) == 0:
+            return geom
+        kept = [r for r in geom.interiors if not r.is_empty]
+        return Polygon(geom.exterior, kept) if len(kept) != len(geom.interiors) else geom
+    if isinstance(geom, MultiPolygon):
+        if not shapely.get_num_interior_rings(shapely.get_parts(geom)).any():
+            return geom
+        polygons = [without_empty_holes(p) for p in geom.geoms]
+        return MultiPolygon(cast(list[Polygon], polygons))
+    if isinstance(geom, GeometryCollection):  # (its members may be collections too)
+        members = [without_empty_holes(g) for g in geom.geoms]
+        if all(a is b for a, b in zip(members, geom.geoms, strict=True)):
+            return geom
+        return GeometryCollection(members)
+    return geom
 
 
 def _two_d(g: Mapping[str, Any]) -> dict[str, Any]:

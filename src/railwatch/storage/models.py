@@ -146,8 +146,11 @@ class Site(Base):
 
     @property
     def geometry(self) -> BaseGeometry:
-        """The site polygon/multipolygon (WGS84)."""
-        return from_wkb(self.geometry_wkb)
+        """The site polygon/multipolygon (WGS84); an empty hole stored by a railwatch
+        before session 53 left out (:func:`railwatch.sites.without_empty_holes`)."""
+        from railwatch.sites import without_empty_holes
+
+        return without_empty_holes(from_wkb(self.geometry_wkb))
 
     @property
     def tracks(self) -> BaseGeometry | None:
@@ -213,8 +216,11 @@ class Scene(Base):
 
     @property
     def footprint(self) -> BaseGeometry:
-        """Valid-data footprint (WGS84)."""
-        return from_wkb(self.footprint_wkb)
+        """Valid-data footprint (WGS84); an empty hole stored by a railwatch before
+        session 53 (a STAC item's) left out (:func:`railwatch.sites.without_empty_holes`)."""
+        from railwatch.sites import without_empty_holes
+
+        return without_empty_holes(from_wkb(self.footprint_wkb))
 
     @validates("sensor")
     def _fit_sensor(self, _key: str, value: str | None) -> str | None:
