@@ -229,7 +229,12 @@ class _PlainWindows:
         self.days, self.counts, self.months, self.settings = days, counts, months, settings
 
     def at(
-        self, i: int, first: int, min_points: int, factors: np.ndarray | None = None
+        self,
+        i: int,
+        first: int,
+        min_points: int,
+        factors: np.ndarray | None = None,
+        support: tuple[int, int] = (0, 0),
     ) -> Baseline | None:
         window = float(self.settings.baseline_window_days)
         idx = [j for j in range(first, i) if self.days[j] >= self.days[i] - window]
@@ -252,6 +257,8 @@ class _PlainWindows:
             n_points=len(idx),
             window_days=float(self.days[i] - self.days[idx[0]]),
             seasonal_factor=factor,
+            season_images=support[0],
+            season_years=support[1],
         )
 
     def centre(

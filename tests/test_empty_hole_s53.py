@@ -131,3 +131,26 @@ def test_a_site_stored_with_an_empty_hole_reads_without_it(tmp_path: Path) -> No
             assert site.geometry.equals_exact(shapely.Polygon(B), 0)
     finally:
         db.dispose()
+
+
+def test_a_shapely_site_with_an_empty_hole_is_cleaned_where_every_site_is_checked(
+    tmp_path: Path,
+) -> None:
+    """Python callers give shapely polygons (``SiteSpec``, ``assess_file``'s site):
+    ``assess_file`` with ``Polygon(ring, [[]])`` died in GEOS' segmentize (review of
+    session 53). ``validate_site_geometry``, which every site passes, leaves it out."""
+    from railwatch.sites import validate_site_geometry
+
+    holed = shapely.Polygon(A, [[]])
+    assert shapely.get_num_interior_rings(holed) == 1
+    checked = validate_site_geometry(holed)
+    assert shapely.get_num_interior_rings(checked) == 0
+    db = Database(f"sqlite:///{tmp_path / 'py.db'}")
+    try:
+        with db.session() as s:
+            repo.add_site(s, SiteSpec(name="yard", geometry=holed))
+        with db.session(readonly=True) as s:
+            stored = shapely.from_wkb(repo.get_site(s, "yard").geometry_wkb)
+        assert shapely.get_num_interior_rings(stored) == 0
+    finally:
+        db.dispose()

@@ -239,6 +239,9 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
     """
     if geom is None or geom.is_empty:
         raise GeometryError(f"{what} geometry is empty: draw a polygon around the yard")
+    # a shapely polygon given in Python (a SiteSpec, assess_file's site) may hold an
+    # empty hole, which GEOS crashes on (segmentize, relate): left out, as from GeoJSON
+    geom = without_empty_holes(geom)
     if not isinstance(geom, Polygon | MultiPolygon):
         kind = geom.geom_type
         if isinstance(geom, GeometryCollection) and not isinstance(

@@ -1160,9 +1160,7 @@ def _judge_series(series: CountSeries, settings: AlertSettings) -> tuple[list[Al
         level = levels[i]  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
         trace.regimes[i], trace.raised[i], trace.min_points[i] = regime, raised, min_pts
-        base = windows.at(i, regime, min_pts, factors)
-        if base is not None and support[0]:
-            base = replace(base, season_images=support[0], season_years=support[1])
+        base = windows.at(i, regime, min_pts, factors, support)
         if base is not None:
             long = long_windows.centre(i, regime, min_pts, factors)
             long_centres[i] = base.centre if long is None else long

@@ -372,9 +372,11 @@ def _median_baseline(
     centre_d: float | None = None,
     *,
     adjusted: bool = False,
+    support: tuple[int, int] = (0, 0),
 ) -> Baseline:
     """The baseline of a window's (deseasonalised) ``values``, reseasonalised by ``factor``
-    (``centre_d``: their median, when known; ``adjusted``: see :attr:`Baseline.adjusted`)."""
+    (``centre_d``: their median, when known; ``adjusted``: see :attr:`Baseline.adjusted`;
+    ``support``: what ``factor`` rests on, :attr:`Baseline.season_images` and years)."""
     if centre_d is None:
         centre_d = median_of(values)
     mad = median_of(np.abs(values - centre_d)) * MAD_TO_SIGMA
@@ -388,6 +390,8 @@ def _median_baseline(
         window_days=window_days,
         seasonal_factor=factor,
         adjusted=adjusted,
+        season_images=support[0],
+        season_years=support[1],
     )
 
 
@@ -436,9 +440,15 @@ class WindowBaselines:
         self._lo = self._hi = 0
 
     def at(
-        self, i: int, first: int, min_points: int, factors: np.ndarray | None = None
+        self,
+        i: int,
+        first: int,
+        min_points: int,
+        factors: np.ndarray | None = None,
+        support: tuple[int, int] = (0, 0),
     ) -> Baseline | None:
-        """The baseline of image ``i`` from images ``first..i-1`` (see the class)."""
+        """The baseline of image ``i`` from images ``first..i-1`` (see the class;
+        ``support``: what the judged month's factor rests on, kept with it)."""
         found = self._window_of(i, first, min_points, factors)
         if found is None:
             return None
@@ -452,6 +462,7 @@ class WindowBaselines:
             self._settings,
             centre_d,
             adjusted=adjusted,
+            support=support,
         )
 
     def centre(

@@ -853,7 +853,8 @@ class Health(_Out):
 # member, "exactly one of" pairs, GeoJSON types, date strings, kinds and classes. These
 # are JSON schemas only (``json_schema_extra``, ``WithJsonSchema``): the values are
 # still checked by the core, with its messages, and each schema matches the core's
-# rule or is looser, never stricter (``tests/test_api_schemas_s53.py``). What cannot be
+# rule or is looser, never stricter (``tests/test_api_schemas_s53.py``; the older
+# ``maxLength``s count the text as sent, the core stripped: docs/web.md). What cannot be
 # said in JSON Schema (a polygon that does not cross itself, its area, a box's west
 # west of its east, a part count above the total) is said in words (docs/web.md).
 
