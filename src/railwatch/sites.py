@@ -486,12 +486,36 @@ def _is_sequence(text: str, err: json.JSONDecodeError) -> bool:
     return isinstance(following, dict)
 
 
+#: Deepest nesting of brackets taken in WKT (:func:`_wkt_geojson`): a MULTIPOLYGON's
+#: positions lie 3 deep, and each GEOMETRYCOLLECTION around it adds one. GEOS 3.14.1's
+#: WKT reader goes one level down its C stack per bracket: a GEOMETRYCOLLECTION nested
+#: 40,000 deep (800 KB of text) killed ``railwatch site add --geojson FILE`` (SIGSEGV),
+#: and 10,000 deep ended it on an internal error (RecursionError) until 2026-12-08,
+#: session 53.
+MAX_WKT_DEPTH = 32
+
+
+def _wkt_depth(text: str) -> int:
+    """How deep the brackets of ``text`` nest at the deepest (those left open too: the
+    WKT reader goes down one level for each before it finds one missing)."""
+    brackets = np.frombuffer(re.sub(r"[^()]+", "", text).encode("ascii"), dtype=np.int8)
+    # '(' is 40 and ')' 41: one level down, one up
+    return int(np.cumsum(81 - 2 * brackets, dtype=np.int32).max(initial=0))
+
+
 def _wkt_geojson(text: str, srid: str | None, origin: str, what: str) -> dict[str, Any]:
     """WKT (lon lat order; ``SRID=N;`` names its CRS) as a GeoJSON geometry, read then
     with the checks of any GeoJSON: a ring that is not closed is refused, not closed."""
     from shapely import wkt
 
     body = text.split(";", 1)[1] if srid is not None else text
+    if _wkt_depth(body) > MAX_WKT_DEPTH:
+        raise GeometryError(
+            f"{what} {origin} is WKT whose brackets nest more than {MAX_WKT_DEPTH} deep, "
+            "deeper than any geometry's do (a MULTIPOLYGON's positions lie 3 deep, and "
+            "each GEOMETRYCOLLECTION around it adds one): give the polygons as one "
+            "MULTIPOLYGON or one GEOMETRYCOLLECTION, not collections nested in collections"
+        )
     try:
         geom = wkt.loads(body)
     except (shapely.errors.ShapelyError, ValueError) as err:

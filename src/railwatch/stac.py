@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
+import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -1573,13 +1575,7 @@ def _skip_reason(item: Any, filters: _Filters) -> tuple[str, bool] | None:
         return f"in {where}, not in --collection {', '.join(filters.collections)}", False
     if item.geometry is None:
         return "no geometry (a STAC item without a footprint cannot be placed on the site)", False
-    try:
-        geometry = geojson_shape(item.geometry)
-    except Exception as err:
-        raise InputError(
-            f"item {item.id} has a geometry that is not valid GeoJSON ({_short(err)}); "
-            "fix the item's geometry"
-        ) from err
+    geometry = _item_geometry(item)
     split = split_at_antimeridian(geometry)
     footprint = geometry if split is None else split
     if not footprint.intersects(filters.site_geom):
@@ -1589,13 +1585,58 @@ def _skip_reason(item: Any, filters: _Filters) -> tuple[str, bool] | None:
     return None
 
 
+#: Farthest longitude taken in a STAC item's geometry (degrees): RFC 7946 keeps them
+#: within ±180°, and a ring written across 180° (179.9 to 180.1, or in 0-360°) goes
+#: beyond it, to be split there (:func:`split_at_antimeridian`).
+MAX_ITEM_LONGITUDE = 360.0
+#: How far beyond ±90° a latitude may round (a footprint reprojected to the pole).
+_LATITUDE_SLACK = 1e-6
+
+
+def _item_geometry(item: Any) -> BaseGeometry:
+    """The item's geometry (:func:`~railwatch.sites.geojson_shape`), or an
+    :class:`InputError` (the item fails, with that reason) where it is not valid
+    GeoJSON or a coordinate is no WGS84 lon/lat: not a finite number, a latitude beyond
+    ±90°, a longitude beyond ±:data:`MAX_ITEM_LONGITUDE`. Until 2026-12-08, session 53,
+    such an item was ingested: a footprint of latitudes to ±1,000,000 (metres taken for
+    degrees) was stored, and with ``--coverage footprint`` its outline, densified to a
+    vertex every 0.005°, took memory without bound (8e8 vertices; GEOS' std::bad_alloc
+    at 1.7 GB under a 4 GB limit); a NaN was stored as it was."""
+    try:
+        geometry = geojson_shape(item.geometry)
+    except Exception as err:
+        raise InputError(
+            f"item {item.id} has a geometry that is not valid GeoJSON ({_short(err)}); "
+            "fix the item's geometry"
+        ) from err
+    xy = shapely.get_coordinates(geometry)
+    finite = np.isfinite(xy).all(axis=1)
+    if not finite.all():
+        x, y = xy[np.argmin(finite)]
+        raise InputError(
+            f"item {item.id} has a geometry with the position ({x:g}, {y:g}), which is not "
+            "two finite numbers (a NaN or an infinity): fix the item's geometry"
+        )
+    far = (np.abs(xy[:, 1]) > 90.0 + _LATITUDE_SLACK) | (np.abs(xy[:, 0]) > MAX_ITEM_LONGITUDE)
+    if far.any():
+        x, y = xy[np.argmax(far)]
+        raise InputError(
+            f"item {item.id} has a geometry with the position ({x:.10g}, {y:.10g}), out of "
+            "range for WGS84 longitude/latitude (latitude within ±90°, longitude within "
+            f"±180°, or to ±{MAX_ITEM_LONGITUDE:g}° for a ring written across 180°): a STAC "
+            "item's geometry is its footprint in lon/lat (RFC 7946); fix the item's "
+            "geometry (coordinates in metres: reproject them to EPSG:4326)"
+        )
+    return geometry
+
+
 def _footprint(item: Any) -> BaseGeometry:
     """An item's geometry as a scene's footprint: a polygon, the convex hull of a
     multipolygon, and across the antimeridian a MultiPolygon split at 180° (RFC 7946
     3.1.9; the hull of its two pieces was a band round the whole Earth, which met every
     site at that latitude). A ring written across 180° (longitudes beyond it, or jumping
     from 179.9 to -179.9) is split so too."""
-    geometry = geojson_shape(item.geometry)
+    geometry = _item_geometry(item)
     split = split_at_antimeridian(geometry, hull=not isinstance(geometry, Polygon))
     if split is not None:
         return split
