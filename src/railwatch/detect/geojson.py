@@ -699,6 +699,15 @@ def _outline_shape_problem(poly: Polygon) -> str | None:
     ``strict``, after it): corners on one line, or an outline that crosses itself."""
     if poly.is_empty:
         return f"its outline has no points: {OUTLINE_NEEDS}. Draw it or remove the feature"
+    if not (math.isfinite(poly.area) and math.isfinite(poly.length)):
+        # corners at ±1e308: sides and area overflow, and the reprojected ring was a 500
+        # of PUT /api/scenes/{id}/review (2026-12-08, session 53)
+        x0, y0, x1, y1 = poly.bounds
+        return (
+            f"its corners span ({x0:g}, {y0:g}) to ({x1:g}, {y1:g}), too far apart for "
+            "any place on Earth (its sides and area overflow): give the outline in the "
+            "scene's CRS or in lon/lat; redraw it or remove the feature"
+        )
     # on one line: no area to speak of against its length (a corner put back on the
     # line between two others is off it by a rounding error, not 0)
     if poly.area <= 1e-9 * poly.exterior.length**2:
