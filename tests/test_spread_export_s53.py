@@ -14,9 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,38 +22,18 @@ import pytest
 from railwatch.cli.main import main
 from railwatch.storage import repo
 from railwatch.storage.models import Scene
-from test_report_leftovers_s51 import SD_ASSUMED, SD_MEASURED, CalibratedRects
+from test_report_leftovers_s51 import SD_MEASURED
+from test_spread_flag_s52 import db_url, world
+
+__all__ = ["db_url", "world"]  # the fixtures (session 52's), used by name
 
 FLAG = "interval_spread_assumed"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def db_url(request: pytest.FixtureRequest, tmp_db_url: str) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
-    return tmp_db_url
-
-
-@pytest.fixture
-def world(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Three 0.5 m scenes of site yard, counted with a calibration whose spread of
-    recall is assumed; ``use(calibration)`` counts them again with another."""
-    import railwatch.detect.registry as registry
-    from test_distributed import setup_db
-
-    db = setup_db(db_url, tmp_path, 3)
-
-    def use(calibration: Any) -> None:
-        monkeypatch.setattr(
-            registry, "get_detector", lambda name="default": CalibratedRects(calibration)
-        )
-        assert main(["--db", db_url, "process", "yard", "--reprocess"]) == 0
-
-    use(SD_ASSUMED)
-    with db.session(readonly=True) as s:
-        ids = sorted(sc.id for sc in repo.list_scenes(s, "yard"))
-    yield {"db": db, "url": db_url, "use": use, "tmp": tmp_path, "ids": ids}
-    db.dispose()
+def _ids(world: dict[str, Any]) -> list[int]:
+    """The ids of the site's three scenes, in order."""
+    with world["db"].session(readonly=True) as s:
+        return sorted(sc.id for sc in repo.list_scenes(s, "yard"))
 
 
 def _export_csv(world: dict[str, Any]) -> list[dict[str, str]]:
@@ -102,7 +80,7 @@ def test_the_counts_export_says_whether_each_interval_rests_on_an_assumed_spread
 ) -> None:
     from railwatch.export.layers import COUNT_SCHEMA
 
-    ids = world["ids"]
+    ids = _ids(world)
     rows = _export_csv(world)
     assert [r[FLAG] for r in rows] == ["true", "true", "true"]
     # after the review's columns, before the per-class counts
@@ -138,7 +116,7 @@ def test_the_geopackage_counts_have_the_flag_as_a_nullable_boolean(
 ) -> None:
     pyogrio = pytest.importorskip("pyogrio")
 
-    _forget_flag(world, world["ids"][2])
+    _forget_flag(world, _ids(world)[2])
     out = world["tmp"] / "yard.gpkg"
     assert main(["--db", world["url"], "export", "yard", "--format", "gpkg", "-o", str(out)]) == 0
     info = pyogrio.read_info(out, layer="counts")
@@ -155,7 +133,7 @@ def test_the_api_counts_csv_has_the_flag_of_the_json(
 ) -> None:
     from railwatch.web.routes.counts import FIELDS
 
-    ids = world["ids"]
+    ids = _ids(world)
     client = _client(world)
     rows = _api_csv(client)
     assert list(rows[0]) == list(FIELDS) and FIELDS[-1] == FLAG
