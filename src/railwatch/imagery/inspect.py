@@ -91,6 +91,7 @@ __all__ = [
     "gdal_options",
     "gdal_path",
     "georeferencing_problem",
+    "grid_problem",
     "inspect_scene",
     "is_remote",
     "item_band_scaling",
@@ -153,6 +154,12 @@ class NotGeoreferencedError(UnsupportedFormatError):
 
 class MissingCRSError(ImageryError):
     """The raster has a geotransform but no coordinate reference system."""
+
+
+class BrokenGridError(ImageryError):
+    """The raster's geotransform or CRS cannot place its pixels on the Earth: a
+    non-finite or singular geotransform, corners no projection can take to lon/lat, or a
+    local (engineering) CRS tied to no datum (:func:`grid_problem`)."""
 
 
 class MissingDateError(ImageryError):
@@ -788,6 +795,88 @@ def georeferencing_problem(ds: Any, name: str) -> GeoreferencingProblem | None:
     )
 
 
+def _grid_fix(name: str) -> str:
+    return (
+        f"export it again with its georeferencing (`gdalwarp -t_srs EPSG:CODE {name} "
+        f"OUT.tif`), or give it a grid: `gdal_translate -a_srs EPSG:CODE -a_ullr ULX ULY "
+        f"LRX LRY {name} OUT.tif` (its corners in that CRS); to count its cars without "
+        f"one, drop it (`gdal_edit.py -unsetgt -unsetsrs {name}`) and give "
+        f"`railwatch detect {name} --gsd M` (M metres per pixel)"
+    )
+
+
+def grid_problem(ds: Any, name: str) -> str | None:
+    """Why the geotransform and CRS of open dataset ``name`` cannot place its pixels on
+    the Earth, with what to do, or None: a geotransform with a NaN or infinite number,
+    or a singular one (pixels 0 m wide or high, or columns along rows: every pixel on
+    one line); with a CRS, a local (engineering) CRS tied to no datum, or corners that
+    PROJ cannot take to lon/lat (outside the projection's domain, as a pixel of 10^12 m
+    puts them) or that fall beyond ±90° of latitude. A file without a geotransform
+    (identity) is left to :func:`georeferencing_problem`. Found 2026-12-08, session 53,
+    by GeoTIFFs made to have such grids: ``railwatch detect`` ended on an internal
+    error (GDAL's "Point outside of projection domain", "Cannot find coordinate
+    operations", a division by zero), ``railwatch ingest`` on "unexpected error:
+    GEOSException" or took the file for one still being copied, and a NaN origin was
+    detected on and written out as if georeferenced."""
+    t = ds.transform
+    if t == Affine.identity():
+        return None
+    coeffs = (t.a, t.b, t.c, t.d, t.e, t.f)
+    shown = ", ".join(f"{v:.6g}" for v in coeffs)
+    if not all(math.isfinite(v) for v in coeffs):
+        why = "holds a number that is NaN or infinite"
+    elif t.determinant == 0.0:
+        why = (
+            "is singular (its pixels are 0 wide or high, or its columns run along its "
+            "rows: it puts every pixel on one line)"
+        )
+    elif not math.isfinite(t.determinant):
+        why = "makes pixels so large that their area is no finite number"
+    else:
+        on_earth = _crs_grid_problem(ds)
+        if on_earth is None:
+            return None
+        return (
+            f"{name}'s georeferencing cannot place it on the Earth: {on_earth}; {_grid_fix(name)}"
+        )
+    return (
+        f"{name}'s geotransform ({shown}: origin x, y at the 3rd and 6th, pixel sizes at "
+        f"the 1st and 5th) {why}: the file's georeferencing is broken; {_grid_fix(name)}"
+    )
+
+
+def _crs_grid_problem(ds: Any) -> str | None:
+    """The CRS half of :func:`grid_problem` (a finite, invertible geotransform)."""
+    if ds.crs is None:
+        return None
+    try:
+        crs = CRS.from_user_input(ds.crs.to_wkt())
+    except Exception:  # a CRS pyproj does not read: GDAL's own reading is used below
+        crs = None
+    if crs is not None and crs.is_engineering:
+        return (
+            f"its CRS ({crs_text(ds.crs)}) is a local (engineering) grid tied to no place "
+            "on the Earth"
+        )
+    w, h = ds.width, ds.height
+    pixels = [(0, 0), (w, 0), (w, h), (0, h), (w / 2.0, h / 2.0)]
+    xs, ys = zip(*(_geo.pixel_to_xy(ds.transform, c, r) for c, r in pixels), strict=True)
+    try:
+        lons, lats = rasterio.warp.transform(ds.crs, "EPSG:4326", list(xs), list(ys))
+    except (RasterioError, CPLE_BaseError) as err:
+        return (
+            f"its corners ({xs[0]:.6g}, {ys[0]:.6g}) to ({xs[2]:.6g}, {ys[2]:.6g}) in its "
+            f"CRS ({crs_text(ds.crs)}) have no longitude and latitude ({err})"
+        )
+    # (a pole's edge may round a hair past 90°: a grid ending at the pole is fine)
+    if not all(math.isfinite(v) for v in (*lons, *lats)) or max(map(abs, lats)) > 90.0 + 1e-6:
+        return (
+            f"its corners ({xs[0]:.6g}, {ys[0]:.6g}) to ({xs[2]:.6g}, {ys[2]:.6g}) in its "
+            f"CRS ({crs_text(ds.crs)}) are no longitude and latitude on the Earth"
+        )
+    return None
+
+
 #: The world file GDAL reads beside a raster of each suffix without a grid of its own
 #: (".wld" for the others).
 _WORLD_FILE_SUFFIXES = {
@@ -878,6 +967,9 @@ def _check_georeferencing(ds: Any, name: str) -> None:
                 "the file is wrong (the coordinates look projected, in metres or feet); set "
                 f"the right one with `gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
             )
+    broken = grid_problem(ds, name)
+    if broken is not None:
+        raise BrokenGridError(broken)
 
 
 def prj_beside(path: Path) -> Path | None:
@@ -1173,6 +1265,10 @@ def _pixel_size_m(crs: Any, transform: Affine, width: int, height: int) -> tuple
     geographic CRSs, and projections far from true scale (Web Mercator away from
     the equator), are measured geodesically around the image centre.
     """
+    if not (math.isfinite(transform.determinant) and transform.determinant != 0.0):
+        # NaN, infinite or singular (pixels 0 m wide): said with the file's name by
+        # grid_problem; 0 m pixels divided by zero in `railwatch detect --gsd`
+        raise BrokenGridError("this image's geotransform is broken (NaN, infinite or singular)")
     res_x = math.hypot(transform.a, transform.d)
     res_y = math.hypot(transform.b, transform.e)
     geo_x, geo_y = _geodesic_pixel_size(crs, transform, width, height)
@@ -1202,8 +1298,8 @@ def _geodesic_pixel_size(
     )
     try:
         lons, lats = rasterio.warp.transform(crs, "EPSG:4326", list(xs), list(ys))
-    except RasterioError:
-        return math.nan, math.nan
+    except (RasterioError, CPLE_BaseError):  # GDAL's: outside the projection's domain,
+        return math.nan, math.nan  # a local CRS (an internal error of detect until session 53)
     geod = Geod(ellps="WGS84")
     _, _, dx = geod.inv(lons[0], lats[0], lons[1], lats[1])
     _, _, dy = geod.inv(lons[0], lats[0], lons[2], lats[2])

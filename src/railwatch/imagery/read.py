@@ -46,6 +46,7 @@ from railwatch.imagery.inspect import (
     data_view,
     gdal_env,
     gdal_path,
+    grid_problem,
     ground_gsd,
     is_remote,
     item_scaling_beside,
@@ -1590,6 +1591,10 @@ def open_raster(path: str | Path, *, error: type[RailwatchError] = ImageryError)
             ds = rasterio.open(path)
     except RasterioIOError as err:
         raise error(f"cannot read image {path}: {_open_failure(Path(path), err)}") from err
+    broken = grid_problem(ds, Path(path).name)
+    if broken is not None:  # session 53: an internal error or NaN output of detect before
+        ds.close()
+        raise error(broken)
     if ds.driver == "PNG":
         try:
             _check_png(path, error)
