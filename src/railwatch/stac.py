@@ -54,6 +54,7 @@ from railwatch.imagery.inspect import (
     float_or_none,
     gdal_options,
     gdal_path,
+    grid_problem,
     is_remote,
     item_band_scaling,
     local_path,
@@ -2468,6 +2469,13 @@ def _scene_info(
                     f"{href} has no CRS: it cannot be placed on the site; "
                     + _georeference_hint(item, src.width, src.height, path)
                 )
+            # a grid that cannot place the pixels on the Earth (NaN or singular, a local
+            # CRS, corners with no lon/lat), as `railwatch ingest` refuses it (2026-12-08,
+            # session 53: "unexpected error: GEOSException", or a grid of 1e12 m pixels
+            # registered at the item's gsd)
+            broken = grid_problem(src, _href_name(href))
+            if broken is not None:
+                raise ImageryError(broken)
             # 64-bit integers and complex numbers refused as `railwatch ingest` refuses
             # them (before 2026-12-07, session 47, registered: process then failed the
             # scene with "KeyError: 'int64'")
